@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SJ_JSON_H
+#define SJ_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* Strict JSON helpers over json-c 0.16 (DESIGN.md §10): a STRICT tokener that
+ * must consume the whole input, and getters that check the type first
+ * (json_object_get_int64 would silently convert "12" or 1.5). */
+
+/* Returns 0 and a new reference, or -EBADMSG with a reason in err. */
+int json_parse_strict(const char *data, size_t len, struct json_object **out,
+		      char *err, size_t errlen);
+
+/* Each getter returns 0, -ENOENT (absent), -ENODATA (null) or -EINVAL (wrong
+ * type). Strings are borrowed from obj. Integers must be JSON integers. */
+int json_get_string(struct json_object *obj, const char *key, const char **out);
+int json_get_int64(struct json_object *obj, const char *key, int64_t *out);
+int json_get_bool(struct json_object *obj, const char *key, bool *out);
+int json_get_array(struct json_object *obj, const char *key, struct json_object **out);
+int json_get_object(struct json_object *obj, const char *key, struct json_object **out);
+
+/* Append s as a JSON string literal (quotes included) to a struct buf. */
+struct buf;
+void json_append_string(struct buf *b, const char *s);
+
+#endif

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+static enum log_target resolved_target = LOG_TARGET_CONSOLE;
+static bool verbose_enabled;
+
+int log_target_from_string(const char *s, enum log_target *out)
+{
+	static const char *const names[] = { "auto", "journal", "console" };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum log_target)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected to stderr;
+ * it is inherited by children, so compare it with what stderr really is
+ * (INVOCATION_ID alone would be wrong: any child of a service has it). */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_init(enum log_target target, bool verbose)
+{
+	verbose_enabled = verbose;
+	if (target == LOG_TARGET_AUTO)
+		target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_CONSOLE;
+	resolved_target = target;
+}
+
+enum log_target log_target_resolved(void)
+{
+	return resolved_target;
+}
+
+bool log_verbose(void)
+{
+	return verbose_enabled;
+}
+
+static const char *console_prefix(int priority)
+{
+	switch (priority) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+		return "ALERT: ";
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+static void console_write(int priority, const char *message)
+{
+	fprintf(stderr, "%s%s\n", console_prefix(priority), message);
+	fflush(stderr);
+}
+
+static void journal_write(int priority, const char *message_id, const char *const *fields,
+			  size_t n_fields, const char *message)
+{
+	size_t n = 0, cap = n_fields + 4;
+	struct iovec *iov = xcalloc(cap, sizeof(*iov));
+	char *msg = xasprintf("MESSAGE=%s", message);
+	char prio[16], *mid = NULL;
+
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority);
+	iov[n++] = (struct iovec){ msg, strlen(msg) };
+	iov[n++] = (struct iovec){ prio, strlen(prio) };
+	iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=synapse-janitor",
+				   strlen("SYSLOG_IDENTIFIER=synapse-janitor") };
+	if (message_id) {
+		mid = xasprintf("MESSAGE_ID=%s", message_id);
+		iov[n++] = (struct iovec){ mid, strlen(mid) };
+	}
+	for (size_t i = 0; i < n_fields; i++)
+		iov[n++] = (struct iovec){ (char *)fields[i], strlen(fields[i]) };
+	/* Not fatal: the journal may be restarting; say so where a human looks. */
+	if (sd_journal_sendv(iov, (int)n) < 0)
+		console_write(priority, message);
+	free(mid);
+	free(msg);
+	free(iov);
+}
+
+static void log_vevent(int priority, const char *message_id, const char *const *fields,
+		       size_t n_fields, const char *fmt, va_list ap)
+{
+	char *message;
+
+	if (priority == LOG_DEBUG && !verbose_enabled)
+		return;
+	if (vasprintf(&message, fmt, ap) < 0)
+		return;
+	if (resolved_target == LOG_TARGET_JOURNAL)
+		journal_write(priority, message_id, fields, n_fields, message);
+	else
+		console_write(priority, message);
+	free(message);
+}
+
+void log_event(int priority, const char *message_id, const char *const *fields,
+	       size_t n_fields, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vevent(priority, message_id, fields, n_fields, fmt, ap);
+	va_end(ap);
+}
+
+#define DEFINE_LOG_FN(fn, prio)                                   \
+	void fn(const char *fmt, ...)                             \
+	{                                                         \
+		va_list ap;                                       \
+		va_start(ap, fmt);                                \
+		log_vevent(prio, NULL, NULL, 0, fmt, ap);         \
+		va_end(ap);                                       \
+	}
+
+DEFINE_LOG_FN(log_debug, LOG_DEBUG)
+DEFINE_LOG_FN(log_info, LOG_INFO)
+DEFINE_LOG_FN(log_notice, LOG_NOTICE)
+DEFINE_LOG_FN(log_warn, LOG_WARNING)
+DEFINE_LOG_FN(log_error, LOG_ERR)
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vevent(LOG_CRIT, NULL, NULL, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

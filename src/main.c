@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "policy.h"
+#include "run.h"
+#include "token.h"
+
+#define DEFAULT_POLICY SYSCONFDIR "/synapse-janitor/policy.yaml"
+
+/* Exit codes (DESIGN.md §4). */
+#define EXIT_RUN_FAILED 1
+#define EXIT_USAGE 2
+
+struct options {
+	const char *policy_path;
+	const char *apply_csv;
+	enum log_target log_target;
+	bool once;
+	bool dry_run;
+	bool check_config;
+	bool verbose;
+};
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: synapse-janitor [OPTIONS]\n"
+		"Keep a Matrix Synapse homeserver free of abandoned rooms, by policy.\n"
+		"\n"
+		"  -c, --config=FILE       policy file (default " DEFAULT_POLICY ")\n"
+		"      --once              one run now, then exit (default: run as a daemon)\n"
+		"      --apply=FILE        delete the rooms still listed in a reviewed candidates CSV\n"
+		"  -n, --dry-run           decide and record, delete nothing (overrides the policy)\n"
+		"      --check-config      validate the policy, print a summary, exit\n"
+		"      --log-target=TARGET auto (default), journal or console\n"
+		"  -v, --verbose           also log rooms that are simply kept\n"
+		"  -h, --help              show this help and exit\n"
+		"  -V, --version           show the version and exit\n"
+		"\n"
+		"Exit status: 0 the run completed; 1 the run could not complete or a delete\n"
+		"failed; 2 usage error, invalid policy or unusable token file.\n"
+		"See synapse-janitor(8) and synapse-janitor.yaml(5).\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_ONCE = 256, OPT_APPLY, OPT_CHECK, OPT_LOG_TARGET };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "apply", required_argument, NULL, OPT_APPLY },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "log-target", required_argument, NULL, OPT_LOG_TARGET },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:nvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->policy_path = optarg;
+			break;
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case OPT_APPLY:
+			o->apply_csv = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case OPT_CHECK:
+			o->check_config = true;
+			break;
+		case OPT_LOG_TARGET:
+			if (log_target_from_string(optarg, &o->log_target) < 0) {
+				fprintf(stderr, "synapse-janitor: --log-target: '%s' is not one of auto, journal, console\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			print_help(stdout);
+			exit(0);
+		case 'V':
+			printf("synapse-janitor %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'synapse-janitor --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "synapse-janitor: unexpected argument '%s'\nTry 'synapse-janitor --help'.\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->once && o->apply_csv) {
+		fprintf(stderr, "synapse-janitor: --once and --apply cannot be combined\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_policy(const char *path, struct policy **out)
+{
+	struct policy_errors errs = { 0 };
+	int r = policy_load(path, out, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.lines[i]);
+	if (r < 0 && errs.n == 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
+	policy_errors_free(&errs);
+	return r;
+}
+
+static int run_one(const struct options *o, const struct policy *p)
+{
+	struct run_options ro = {
+		.policy = p,
+		.force_dry_run = o->dry_run,
+		.apply_csv = o->apply_csv,
+	};
+	struct run_summary s;
+	char err[512], *token = NULL;
+	int code;
+
+	if (token_read(p, &token, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	ro.token = token;
+	code = run_once(&ro, &s);
+	token_free(token);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .policy_path = DEFAULT_POLICY, .log_target = LOG_TARGET_AUTO };
+	struct policy *p = NULL;
+	int code;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return EXIT_USAGE;
+	log_init(o.check_config ? LOG_TARGET_CONSOLE : o.log_target, o.verbose);
+	if (load_policy(o.policy_path, &p) < 0)
+		return EXIT_USAGE;
+	if (o.check_config) {
+		policy_print_summary(p, stdout);
+		code = 0;
+	} else if (o.once || o.apply_csv) {
+		code = run_one(&o, p);
+	} else {
+		code = daemon_main(o.policy_path, p, o.dry_run);
+		p = NULL; /* the daemon owns (and reloads) the policy */
+	}
+	policy_free(p);
+	return code;
+}

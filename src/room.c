@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "room.h"
+
+void room_facts_clear(struct room_facts *f)
+{
+	free(f->room_id);
+	free(f->name);
+	free(f->canonical_alias);
+	free(f->creator);
+	free(f->room_type);
+	free(f->encryption);
+	free(f->row_problem);
+	memset(f, 0, sizeof(*f));
+	f->joined_members = -1;
+	f->joined_local_members = -1;
+	f->is_public = TRI_UNKNOWN;
+}
+
+static const char *const outcome_names[OUTCOME__MAX] = {
+	[OUTCOME_KEPT] = "kept",
+	[OUTCOME_PROTECTED] = "protected",
+	[OUTCOME_KEPT_UNKNOWN] = "kept_unknown",
+	[OUTCOME_RECORDED] = "recorded",
+	[OUTCOME_WOULD_DELETE] = "would_delete",
+	[OUTCOME_DELETED] = "deleted",
+	[OUTCOME_FAILED] = "failed",
+	[OUTCOME_DEFERRED] = "deferred",
+	[OUTCOME_CAPPED] = "capped",
+	[OUTCOME_REFUSED] = "refused",
+	[OUTCOME_CHANGED] = "changed",
+};
+
+const char *outcome_name(enum outcome o)
+{
+	return (unsigned)o < OUTCOME__MAX ? outcome_names[o] : "invalid";
+}
+
+int outcome_from_name(const char *s, enum outcome *out)
+{
+	for (unsigned i = 0; i < OUTCOME__MAX; i++) {
+		if (strcmp(s, outcome_names[i]) == 0) {
+			*out = (enum outcome)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
