@@ -38,6 +38,12 @@ struct run_summary {
 /* Returns the exit code (0, 1, or 2 for an unusable state/records path). */
 int run_once(const struct run_options *o, struct run_summary *s);
 
+/* The start-up check of the daemon (DESIGN.md §8): server_version (the URL),
+ * whoami (the token) and one admin call (admin rights). Returns 0, -EACCES
+ * when the token is refused (why says: missing, unknown, or not an admin),
+ * or another negative errno (unreachable, not Synapse). Logs the version. */
+int run_check_server(const struct policy *p, const char *token, char *why, size_t whylen);
+
 /* The summary line of DESIGN.md §4. */
 void run_summary_format(const struct run_summary *s, bool dry_run, char *buf, size_t len);
 
