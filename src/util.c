@@ -192,45 +192,73 @@ static int fsync_parent_dir(const char *path)
 	return r;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int atomic_file_open(struct atomic_file *af, const char *path, unsigned mode)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+	int fd;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
+	*af = (struct atomic_file){ .path = xstrdup(path) };
+	af->tmp_path = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0 || !(af->f = fdopen(fd, "w"))) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		free(af->path);
+		free(af->tmp_path);
+		*af = (struct atomic_file){ 0 };
+		return r;
 	}
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+static void atomic_file_release(struct atomic_file *af)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd, r;
+	free(af->path);
+	free(af->tmp_path);
+	*af = (struct atomic_file){ 0 };
+}
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
-	if (fd < 0) {
+int atomic_file_commit(struct atomic_file *af)
+{
+	int r = 0;
+
+	if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) < 0)
+		r = -errno ? -errno : -EIO;
+	if (fclose(af->f) != 0 && r == 0)
 		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && rename(af->tmp_path, af->path) < 0)
 		r = -errno;
 	if (r < 0)
-		unlink(tmp);
+		unlink(af->tmp_path);
 	else
-		r = fsync_parent_dir(path);
-out:
-	free(tmp);
+		r = fsync_parent_dir(af->path);
+	atomic_file_release(af);
 	return r;
+}
+
+void atomic_file_abort(struct atomic_file *af)
+{
+	if (!af->f)
+		return;
+	fclose(af->f);
+	unlink(af->tmp_path);
+	atomic_file_release(af);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	struct atomic_file af;
+	int r = atomic_file_open(&af, path, mode);
+
+	if (r < 0)
+		return r;
+	if (len && fwrite(data, 1, len, af.f) != len) {
+		r = -errno ? -errno : -EIO;
+		atomic_file_abort(&af);
+		return r;
+	}
+	return atomic_file_commit(&af);
 }
 
 bool glob_match(const char *pattern, const char *s)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SJ_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -45,6 +46,17 @@ uint64_t hash64(const char *s);
  * temp file in the same directory, fsync, rename, fsync of the directory.
  * Returns 0 or a negative errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* The same, streamed: write to af->f, then commit (fsync, rename, fsync of
+ * the directory) or abort (unlink the temp file). */
+struct atomic_file {
+	FILE *f;
+	char *path;
+	char *tmp_path;
+};
+int atomic_file_open(struct atomic_file *af, const char *path, unsigned mode);
+int atomic_file_commit(struct atomic_file *af);
+void atomic_file_abort(struct atomic_file *af);
 
 /* fnmatch() glob match of a possibly-NULL string (NULL never matches). */
 bool glob_match(const char *pattern, const char *s);

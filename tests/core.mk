@@ -1,2 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Tests and programs of this area; included from Makefile.am.
+# Tests of the decision, the records and the run; included from Makefile.am.
+if HAVE_TEST_DEPS
+CORE_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
+CORE_CHECK_LDADD = libjanitor.la $(CHECK_LIBS)
+
+check_PROGRAMS += check_decide check_records
+TESTS += check_decide check_records
+
+check_decide_SOURCES = tests/check_decide.c
+check_decide_CFLAGS = $(CORE_CHECK_CFLAGS)
+check_decide_LDADD = $(CORE_CHECK_LDADD)
+
+check_records_SOURCES = tests/check_records.c
+check_records_CFLAGS = $(CORE_CHECK_CFLAGS)
+check_records_LDADD = $(CORE_CHECK_LDADD)
+endif
