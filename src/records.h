@@ -35,7 +35,7 @@ int records_open(const struct policy *p, int64_t run_start_ms, struct records **
 int records_add(struct records *r, const struct decision *d);
 /* Finish: rename the CSV into place (commit) or drop it. Returns 0 or -errno. */
 int records_close(struct records *r, bool commit);
-const char *records_csv_path(const struct records *r);
+const char *records_csv_path(const struct records *r); /* NULL: no CSV */
 
 /* Write one CSV cell: RFC 4180 quoting and the formula guard (a leading
  * = + - @ TAB CR gets a ' prefix, DESIGN.md §6.8). */

@@ -1,11 +1,632 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "run.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
-/* Placeholder until the run lands. */
+#include "act.h"
+#include "http.h"
+#include "log.h"
+#include "message-ids.h"
+#include "records.h"
+#include "run.h"
+#include "scan.h"
+#include "synapse.h"
+#include "util.h"
+
+struct run {
+	const struct run_options *o;
+	const struct policy *p;
+	struct run_summary *s;
+	bool dry_run;
+	struct http_client *http;
+	struct records *records;
+	char *server_name;
+	char **protected_ids;           /* resolved exact aliases, sorted */
+	size_t n_protected_ids;
+	char *forbid_deletes;           /* why this run must not delete, or NULL */
+	struct candidate *candidates;   /* delete verdicts, decided after the scan */
+	size_t n_candidates;
+	int64_t now_ms;
+};
+
+/* --- one synchronous request, for the few calls before the scan --- */
+
+struct sync_call {
+	enum synapse_result result;
+	char why[256];
+	char *body;
+	size_t len;
+};
+
+static void on_sync_done(const struct http_response *r, void *ud)
+{
+	struct sync_call *c = ud;
+
+	c->result = synapse_classify(r, c->why, sizeof(c->why));
+	c->body = xstrndup(r->body, r->body_len);
+	c->len = r->body_len;
+}
+
+static int get_sync(struct run *run, const char *path, bool auth, struct sync_call *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	r = http_get(run->http, path, auth, on_sync_done, c);
+	if (r < 0)
+		return r;
+	r = http_run(run->http, run->o->should_stop, run->o->stop_ud);
+	if (r < 0 && !c->body)
+		snprintf(c->why, sizeof(c->why), "interrupted");
+	return r;
+}
+
+static void sync_call_free(struct sync_call *c)
+{
+	free(c->body);
+	c->body = NULL;
+}
+
+static void run_fail(struct run *run, const char *fmt, ...) SJ_PRINTF(2, 3);
+static void run_fail(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->s->failure[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(run->s->failure, sizeof(run->s->failure), fmt, ap);
+	va_end(ap);
+}
+
+static const char *auth_advice(enum synapse_result r)
+{
+	switch (r) {
+	case SYNAPSE_MISSING_TOKEN:
+		return "the server saw no access token";
+	case SYNAPSE_UNKNOWN_TOKEN:
+		return "the access token is unknown or expired";
+	case SYNAPSE_NOT_ADMIN:
+		return "the access token does not belong to a server admin";
+	default:
+		return "the request failed";
+	}
+}
+
+/* server_version (no auth: the URL), whoami (the token, our server name) and,
+ * when asked, one admin call (admin rights). */
+static int check_server(struct run *run, bool admin_call)
+{
+	struct sync_call c;
+	char *version = NULL, *user = NULL, err[160];
+	int r = 0;
+
+	get_sync(run, SYNAPSE_PATH_SERVER_VERSION, false, &c);
+	if (c.result != SYNAPSE_OK ||
+	    synapse_parse_server_version(c.body, c.len, &version, err, sizeof(err)) < 0) {
+		run_fail(run, "%s: server_version: %s", run->p->homeserver.url,
+			 c.result == SYNAPSE_OK ? err : c.why);
+		r = -EHOSTUNREACH;
+		goto out;
+	}
+	log_info("homeserver %s runs Synapse %s", run->p->homeserver.url, version);
+	sync_call_free(&c);
+
+	get_sync(run, SYNAPSE_PATH_WHOAMI, true, &c);
+	if (synapse_result_is_auth(c.result)) {
+		run_fail(run, "token refused: %s (%s)", auth_advice(c.result), c.why);
+		r = -EACCES;
+		goto out;
+	}
+	if (c.result != SYNAPSE_OK || synapse_parse_whoami(c.body, c.len, &user, err, sizeof(err)) < 0 ||
+	    !(run->server_name = synapse_server_name_of(user))) {
+		run_fail(run, "whoami: %s", c.result == SYNAPSE_OK ? err : c.why);
+		r = -EPROTO;
+		goto out;
+	}
+	sync_call_free(&c);
+
+	if (admin_call) {
+		char *path = synapse_path_room_list(0, 1);
+
+		get_sync(run, path, true, &c);
+		free(path);
+		if (synapse_result_is_auth(c.result)) {
+			run_fail(run, "token refused: %s (%s)", auth_advice(c.result), c.why);
+			r = -EACCES;
+		} else if (c.result != SYNAPSE_OK) {
+			run_fail(run, "admin API: %s", c.why);
+			r = -EPROTO;
+		}
+	}
+out:
+	sync_call_free(&c);
+	free(version);
+	free(user);
+	return r;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Exact protected aliases are resolved every run: names and aliases turn
+ * null in the list once local members leave (DESIGN.md §5). A resolution
+ * that fails for another reason than "not found" forbids deletes. */
+static int resolve_protected_aliases(struct run *run)
+{
+	const struct string_list *aliases = &run->p->protect.aliases;
+
+	run->protected_ids = xcalloc(aliases->n + 1, sizeof(char *));
+	for (size_t i = 0; i < aliases->n; i++) {
+		const char *alias = aliases->items[i];
+		char *path, *room_id = NULL, err[160];
+		struct sync_call c;
+
+		if (!policy_alias_is_exact(alias))
+			continue;
+		path = synapse_path_directory(alias);
+		get_sync(run, path, true, &c);
+		free(path);
+		if (c.result == SYNAPSE_OK &&
+		    synapse_parse_directory(c.body, c.len, &room_id, err, sizeof(err)) == 0) {
+			run->protected_ids[run->n_protected_ids++] = room_id;
+		} else if (c.result == SYNAPSE_NOT_FOUND) {
+			log_warn("protected alias %s does not resolve to a room", alias);
+		} else if (synapse_result_is_auth(c.result)) {
+			run_fail(run, "token refused: %s (%s)", auth_advice(c.result), c.why);
+			sync_call_free(&c);
+			return -EACCES;
+		} else if (!run->forbid_deletes) {
+			run->forbid_deletes = xasprintf("protected alias %s could not be resolved: %s",
+							alias, c.result == SYNAPSE_OK ? err : c.why);
+			log_warn("%s: no room will be deleted this run", run->forbid_deletes);
+		}
+		sync_call_free(&c);
+	}
+	qsort(run->protected_ids, run->n_protected_ids, sizeof(char *), compare_strings);
+	return 0;
+}
+
+/* --- decisions: journal, console, records --- */
+
+static int outcome_priority(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_KEPT:
+		return LOG_DEBUG;
+	case OUTCOME_PROTECTED:
+	case OUTCOME_DEFERRED:
+	case OUTCOME_CAPPED:
+	case OUTCOME_CHANGED:
+		return LOG_INFO;
+	case OUTCOME_KEPT_UNKNOWN:
+		return LOG_WARNING;
+	case OUTCOME_FAILED:
+		return LOG_ERR;
+	case OUTCOME_REFUSED:
+		return LOG_ALERT;
+	default:
+		return LOG_NOTICE;
+	}
+}
+
+static const char *outcome_message_id(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_DELETED:
+		return MSGID_ROOM_DELETED;
+	case OUTCOME_FAILED:
+		return MSGID_DELETE_FAILED;
+	case OUTCOME_DEFERRED:
+	case OUTCOME_CAPPED:
+	case OUTCOME_CHANGED:
+		return MSGID_DELETE_HELD;
+	case OUTCOME_REFUSED:
+		return MSGID_BREAKER_TRIPPED;
+	default:
+		return MSGID_ROOM_DECISION;
+	}
+}
+
+/* Room names come from remote users: no control characters on a console or
+ * in a journal MESSAGE (they stay intact in ROOM_NAME and the records). */
+static void append_printable(struct buf *b, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s && n < max; s++, n++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			buf_printf(b, "\\x%02x", ch);
+		else if (ch == '"' || ch == '\\')
+			buf_printf(b, "\\%c", ch);
+		else
+			buf_putc(b, (char)ch);
+	}
+	if (*s)
+		buf_puts(b, "...");
+}
+
+static void format_decision_line(struct buf *b, const struct decision *d)
+{
+	const struct room_facts *f = d->room;
+
+	buf_printf(b, "%s %s", outcome_name(d->outcome), f->room_id);
+	if (f->name) {
+		buf_puts(b, " \"");
+		append_printable(b, f->name, 80);
+		buf_putc(b, '"');
+	}
+	if (d->rule)
+		buf_printf(b, " rule=%s", d->rule->name);
+	if (d->inactive_days >= 0)
+		buf_printf(b, " inactive=%lldd", (long long)d->inactive_days);
+	if (f->joined_local_members >= 0)
+		buf_printf(b, " local=%lld", (long long)f->joined_local_members);
+	if (d->delete_id)
+		buf_printf(b, " delete_id=%s", d->delete_id);
+	if (d->dry_run && (d->outcome == OUTCOME_WOULD_DELETE || d->rule))
+		buf_puts(b, " (dry-run)");
+	buf_puts(b, ": ");
+	append_printable(b, d->reason, 300);
+}
+
+#define MAX_FIELDS 16
+
+static void journal_decision(const struct decision *d)
+{
+	const struct room_facts *f = d->room;
+	char *fields[MAX_FIELDS];
+	char when[32];
+	size_t n = 0;
+	struct buf line = { 0 };
+
+	format_rfc3339(f->last_activity.state == FACT_KNOWN ? f->last_activity.ms : -1, when, sizeof(when));
+	fields[n++] = xasprintf("RUN_ID=%s", d->run_id);
+	fields[n++] = xasprintf("ROOM_ID=%s", f->room_id);
+	fields[n++] = xasprintf("ROOM_NAME=%s", f->name ? f->name : "");
+	fields[n++] = xasprintf("ROOM_ALIAS=%s", f->canonical_alias ? f->canonical_alias : "");
+	fields[n++] = xasprintf("RULE=%s", d->rule ? d->rule->name : "");
+	fields[n++] = xasprintf("ACTION=%s", !d->rule ? "" :
+				d->rule->action == RULE_ACTION_DELETE ? "delete" : "record");
+	fields[n++] = xasprintf("OUTCOME=%s", outcome_name(d->outcome));
+	fields[n++] = xasprintf("REASON=%s", d->reason);
+	fields[n++] = xasprintf("LAST_ACTIVITY=%s", when);
+	fields[n++] = d->inactive_days >= 0 ? xasprintf("INACTIVE_DAYS=%lld", (long long)d->inactive_days)
+					    : xstrdup("INACTIVE_DAYS=");
+	fields[n++] = xasprintf("JOINED_MEMBERS=%lld", (long long)f->joined_members);
+	fields[n++] = xasprintf("JOINED_LOCAL_MEMBERS=%lld", (long long)f->joined_local_members);
+	fields[n++] = xasprintf("DRY_RUN=%s", d->dry_run ? "true" : "false");
+	fields[n++] = xasprintf("DELETE_ID=%s", d->delete_id ? d->delete_id : "");
+	format_decision_line(&line, d);
+	log_event(outcome_priority(d->outcome), outcome_message_id(d->outcome),
+		  (const char *const *)fields, n, "%s", line.data);
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+	buf_free(&line);
+}
+
+static void emit(struct run *run, const struct room_facts *f, const struct rule *rule,
+		 enum outcome o, const char *reason, const char *delete_id)
+{
+	struct decision d = {
+		.run_id = run->s->run_id,
+		.time_ms = wallclock_ms(),
+		.room = f,
+		.rule = rule,
+		.outcome = o,
+		.reason = reason,
+		.delete_id = delete_id,
+		.inactive_days = decide_inactive_days(f, run->now_ms),
+		.dry_run = run->dry_run,
+	};
+	int r;
+
+	run->s->counts[o]++;
+	if (o != OUTCOME_KEPT || log_verbose())
+		journal_decision(&d);
+	r = records_add(run->records, &d);
+	if (r < 0 && !run->s->failure[0])
+		log_error("records: %s", strerror(-r));
+}
+
+static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
+{
+	struct run *run = ud;
+	struct candidate *c;
+
+	switch (v->kind) {
+	case VERDICT_KEEP:
+		emit(run, f, NULL, OUTCOME_KEPT, v->reason, NULL);
+		break;
+	case VERDICT_PROTECTED:
+		emit(run, f, NULL, OUTCOME_PROTECTED, v->reason, NULL);
+		break;
+	case VERDICT_KEEP_UNKNOWN:
+		emit(run, f, NULL, OUTCOME_KEPT_UNKNOWN, v->reason, NULL);
+		break;
+	case VERDICT_RECORD:
+		run->s->candidates++;
+		emit(run, f, v->rule, OUTCOME_RECORDED, v->reason, NULL);
+		break;
+	case VERDICT_DELETE:
+		/* Decided after the scan, when the caps can be applied. */
+		run->s->candidates++;
+		run->candidates = xreallocarray(run->candidates, run->n_candidates + 1,
+						sizeof(*run->candidates));
+		c = &run->candidates[run->n_candidates++];
+		memset(c, 0, sizeof(*c));
+		c->facts = *f;
+		memset(f, 0, sizeof(*f));
+		c->rule = v->rule;
+		snprintf(c->reason, sizeof(c->reason), "%s", v->reason);
+		break;
+	case VERDICT_NEED_FACTS:
+		break; /* scan.c resolves these before delivering */
+	}
+}
+
+static void on_candidate(void *ud, struct candidate *c)
+{
+	emit(ud, &c->facts, c->rule, c->outcome, c->reason, c->delete_id);
+}
+
+/* --- the run --- */
+
+static void make_run_id(char *buf, size_t len)
+{
+	unsigned char rnd[8];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		uint64_t t = (uint64_t)monotonic_ms() ^ (uint64_t)wallclock_ms() << 16;
+
+		memcpy(rnd, &t, sizeof(rnd));
+	}
+	snprintf(buf, len, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+		 rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+static int http_open(struct run *run, const char *token)
+{
+	const struct policy *p = run->p;
+	struct http_config cfg = {
+		.base_url = p->homeserver.url,
+		.token = token,
+		.timeout_ms = p->homeserver.timeout * 1000,
+		.concurrency = p->homeserver.concurrency,
+		.rate_limit = p->homeserver.rate_limit,
+		.tls_verify = p->homeserver.tls_verify,
+		.ca_file = p->homeserver.ca_file,
+	};
+	int r = http_client_new(&cfg, &run->http);
+
+	if (r < 0)
+		run_fail(run, "HTTP client: %s", strerror(-r));
+	return r;
+}
+
+static void log_run_start(struct run *run)
+{
+	char *fields[] = {
+		xasprintf("RUN_ID=%s", run->s->run_id),
+		xasprintf("DRY_RUN=%s", run->dry_run ? "true" : "false"),
+	};
+
+	log_event(LOG_INFO, MSGID_RUN_START, (const char *const *)fields, ARRAY_SIZE(fields),
+		  "run %s started%s: policy %s, homeserver %s", run->s->run_id,
+		  run->dry_run ? " (dry-run)" : "", run->p->path ? run->p->path : "-",
+		  run->p->homeserver.url);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(fields[i]);
+}
+
+static void log_run_end(struct run *run)
+{
+	const struct run_summary *s = run->s;
+	const uint64_t *c = s->counts;
+	char line[512], *fields[16];
+	size_t n = 0;
+
+	run_summary_format(s, run->dry_run, line, sizeof(line));
+	fields[n++] = xasprintf("RUN_ID=%s", s->run_id);
+	fields[n++] = xasprintf("DRY_RUN=%s", run->dry_run ? "true" : "false");
+	fields[n++] = xasprintf("SCANNED=%llu", (unsigned long long)s->scanned);
+	fields[n++] = xasprintf("KEPT=%llu", (unsigned long long)c[OUTCOME_KEPT]);
+	fields[n++] = xasprintf("PROTECTED=%llu", (unsigned long long)c[OUTCOME_PROTECTED]);
+	fields[n++] = xasprintf("CANDIDATES=%llu", (unsigned long long)s->candidates);
+	fields[n++] = xasprintf("DELETED=%llu", (unsigned long long)c[OUTCOME_DELETED]);
+	fields[n++] = xasprintf("FAILED=%llu", (unsigned long long)c[OUTCOME_FAILED]);
+	fields[n++] = xasprintf("DEFERRED=%llu", (unsigned long long)c[OUTCOME_DEFERRED]);
+	fields[n++] = xasprintf("CAPPED=%llu", (unsigned long long)c[OUTCOME_CAPPED]);
+	fields[n++] = xasprintf("REFUSED=%llu", (unsigned long long)c[OUTCOME_REFUSED]);
+	fields[n++] = xasprintf("CHANGED=%llu", (unsigned long long)c[OUTCOME_CHANGED]);
+	fields[n++] = xasprintf("KEPT_UNKNOWN=%llu", (unsigned long long)c[OUTCOME_KEPT_UNKNOWN]);
+	fields[n++] = xasprintf("DURATION_MS=%llu", (unsigned long long)s->duration_ms);
+	fields[n++] = xasprintf("REQUESTS=%llu", (unsigned long long)s->requests);
+	log_event(s->exit_code ? LOG_ERR : LOG_NOTICE, MSGID_RUN_END, (const char *const *)fields, n,
+		  "%s%s%s", line, s->failure[0] ? "; run failed: " : "", s->failure);
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+}
+
+static void check_listing(struct run *run, const struct scan_result *sr)
+{
+	if (sr->first_total >= 0 && (uint64_t)sr->first_total != sr->rooms)
+		log_warn("the room list announced %lld rooms, %llu distinct rooms were seen "
+			 "(rooms created or deleted during the scan, or a truncated listing)",
+			 (long long)sr->first_total, (unsigned long long)sr->rooms);
+	if (sr->duplicates)
+		log_info("%llu rows appeared twice (the list shifted during the scan)",
+			 (unsigned long long)sr->duplicates);
+	if (sr->bad_rows)
+		log_warn("%llu room list rows had no usable room_id and were skipped",
+			 (unsigned long long)sr->bad_rows);
+}
+
+static int do_scan(struct run *run, struct scan_result *sr)
+{
+	struct decide_context dctx = {
+		.policy = run->p,
+		.now_ms = run->now_ms,
+		.protected_ids = run->protected_ids,
+		.n_protected_ids = run->n_protected_ids,
+	};
+	struct scan_config cfg = { .http = run->http, .decide = &dctx, .on_verdict = on_verdict, .ud = run };
+	struct act_context actx = {
+		.policy = run->p,
+		.decide = &dctx,
+		.http = run->http,
+		.server_name = run->server_name,
+		.dry_run = run->dry_run,
+		.forbid_deletes = run->forbid_deletes,
+		.emit = on_candidate,
+		.emit_ud = run,
+		.should_stop = run->o->should_stop,
+		.stop_ud = run->o->stop_ud,
+	};
+	struct act_result ar;
+	int r;
+
+	r = scan_run(&cfg, run->o->should_stop, run->o->stop_ud, sr);
+	run->s->scanned = sr->rooms;
+	if (r < 0) {
+		run_fail(run, "%s", sr->error);
+		run->s->interrupted = strcmp(sr->error, "interrupted") == 0;
+		return r;
+	}
+	check_listing(run, sr);
+	actx.rooms_scanned = sr->rooms;
+	actx.first_total = sr->first_total;
+	act_run(&actx, run->candidates, run->n_candidates, &ar);
+	if (ar.breaker_tripped || ar.auth_failed || ar.interrupted) {
+		run_fail(run, "%s", ar.why);
+		run->s->interrupted = ar.interrupted;
+		return -ECANCELED;
+	}
+	if (run->s->counts[OUTCOME_FAILED]) {
+		run_fail(run, "%llu deletes failed", (unsigned long long)run->s->counts[OUTCOME_FAILED]);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int open_records(struct run *run)
+{
+	int r = records_open(run->p, run->s->started_ms, &run->records);
+
+	if (r < 0)
+		run_fail(run, "cannot open the records (%s, %s): %s",
+			 run->p->records.csv ? run->p->records.csv : "-",
+			 run->p->records.jsonl ? run->p->records.jsonl : "-", strerror(-r));
+	return r;
+}
+
+/* A CSV is only put in place by a completed run; the JSONL keeps every
+ * decision that was made. */
+static void close_records(struct run *run)
+{
+	char *csv = xstrdup(records_csv_path(run->records));
+	int r = records_close(run->records, run->s->completed);
+
+	run->records = NULL;
+	if (r < 0 && run->s->exit_code == 0) {
+		run_fail(run, "writing the records failed: %s", strerror(-r));
+		run->s->exit_code = 1;
+	} else if (run->s->completed && csv) {
+		log_info("candidates written to %s", csv);
+	}
+	free(csv);
+}
+
+static void run_free(struct run *run)
+{
+	for (size_t i = 0; i < run->n_candidates; i++)
+		candidate_clear(&run->candidates[i]);
+	free(run->candidates);
+	for (size_t i = 0; i < run->n_protected_ids; i++)
+		free(run->protected_ids[i]);
+	free(run->protected_ids);
+	free(run->forbid_deletes);
+	free(run->server_name);
+	http_client_free(run->http);
+}
+
 int run_once(const struct run_options *o, struct run_summary *s)
 {
-	(void)o; (void)s;
-	return 1;
+	struct run run = { .o = o, .p = o->policy, .s = s };
+	struct scan_result sr = { 0 };
+	int64_t t0 = monotonic_ms();
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	make_run_id(s->run_id, sizeof(s->run_id));
+	s->started_ms = run.now_ms = wallclock_ms();
+	run.dry_run = o->policy->dry_run || o->force_dry_run;
+	log_run_start(&run);
+	if (open_records(&run) < 0) {
+		s->exit_code = 2;
+		goto out;
+	}
+	r = http_open(&run, o->token);
+	if (r == 0)
+		r = check_server(&run, false);
+	if (r == 0)
+		r = resolve_protected_aliases(&run);
+	if (r == 0)
+		r = do_scan(&run, &sr);
+	s->completed = r == 0;
+	s->exit_code = r == 0 ? 0 : 1;
+	close_records(&run);
+out:
+	s->requests = run.http ? http_requests_sent(run.http) : 0;
+	s->duration_ms = (uint64_t)(monotonic_ms() - t0);
+	log_run_end(&run);
+	run_free(&run);
+	return s->exit_code;
+}
+
+int run_check_server(const struct policy *p, const char *token, char *why, size_t whylen)
+{
+	struct run_options o = { .policy = p, .token = token };
+	struct run_summary s = { 0 };
+	struct run run = { .o = &o, .p = p, .s = &s };
+	int r = http_open(&run, token);
+
+	if (r == 0)
+		r = check_server(&run, true);
+	snprintf(why, whylen, "%s", s.failure);
+	run_free(&run);
+	return r;
+}
+
+void run_summary_format(const struct run_summary *s, bool dry_run, char *buf, size_t len)
+{
+	const uint64_t *c = s->counts;
+	int n;
+
+	n = snprintf(buf, len,
+		     "scanned %llu rooms in %.1f s: %llu kept, %llu kept in doubt, %llu protected, "
+		     "%llu candidates",
+		     (unsigned long long)s->scanned, (double)s->duration_ms / 1000.0,
+		     (unsigned long long)c[OUTCOME_KEPT], (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
+		     (unsigned long long)c[OUTCOME_PROTECTED], (unsigned long long)s->candidates);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (dry_run)
+		snprintf(buf + n, len - (size_t)n, " (dry-run, nothing deleted)");
+	else
+		snprintf(buf + n, len - (size_t)n,
+			 ": %llu recorded, %llu deleted, %llu failed, %llu deferred, %llu capped, "
+			 "%llu refused, %llu changed",
+			 (unsigned long long)c[OUTCOME_RECORDED], (unsigned long long)c[OUTCOME_DELETED],
+			 (unsigned long long)c[OUTCOME_FAILED], (unsigned long long)c[OUTCOME_DEFERRED],
+			 (unsigned long long)c[OUTCOME_CAPPED], (unsigned long long)c[OUTCOME_REFUSED],
+			 (unsigned long long)c[OUTCOME_CHANGED]);
 }

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "facts.h"
+#include "synapse.h"
+#include "util.h"
+
+/* activity: messages reads at most this many pages backwards (DESIGN.md §5). */
+#define MESSAGE_PAGES 3
+#define MESSAGE_PAGE_SIZE 100
+
+struct fetch {
+	struct http_client *http;
+	struct room_facts *f;
+	unsigned pending;          /* requests in flight for this room */
+	unsigned message_pages;
+	int auth_error;
+	char why[256];
+	facts_done_fn done;
+	void *ud;
+};
+
+struct lookup {
+	struct fetch *fetch;
+	struct fact_time *target;
+	enum { LOOKUP_EXTREMITIES, LOOKUP_CREATED, LOOKUP_MESSAGES } kind;
+};
+
+static void fact_unknown(struct fact_time *t, const char *fmt, ...) SJ_PRINTF(2, 3);
+static void fact_unknown(struct fact_time *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->state = FACT_UNKNOWN;
+	va_start(ap, fmt);
+	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
+	va_end(ap);
+}
+
+static void fact_known(struct fact_time *t, int64_t ms)
+{
+	t->state = FACT_KNOWN;
+	t->ms = ms;
+	t->problem[0] = '\0';
+}
+
+static void fetch_release(struct fetch *fe)
+{
+	if (--fe->pending > 0)
+		return;
+	fe->done(fe->ud, fe->auth_error, fe->why);
+	free(fe);
+}
+
+static void on_response(const struct http_response *r, void *ud);
+
+static void submit(struct fetch *fe, struct fact_time *target, int kind, char *path)
+{
+	struct lookup *lk = xmalloc(sizeof(*lk));
+
+	*lk = (struct lookup){ .fetch = fe, .target = target, .kind = kind };
+	fe->pending++;
+	if (http_get(fe->http, path, true, on_response, lk) < 0) {
+		fact_unknown(target, "request could not be queued");
+		free(lk);
+		fetch_release(fe);
+	}
+	free(path);
+}
+
+static void submit_messages_page(struct fetch *fe, const char *from)
+{
+	fe->message_pages++;
+	submit(fe, &fe->f->last_activity, LOOKUP_MESSAGES,
+	       synapse_path_messages(fe->f->room_id, from, MESSAGE_PAGE_SIZE));
+}
+
+/* One /messages page: the newest message wins; reaching the room's first
+ * event without one means the last activity is the creation; running out of
+ * pages first is doubt (DESIGN.md §5). */
+static void on_messages(struct fetch *fe, const struct http_response *r, struct fact_time *t)
+{
+	char err[160], *end = NULL;
+	int64_t newest = -1, create_ts = -1;
+	bool saw_create = false;
+
+	if (synapse_parse_messages(r->body, r->body_len, &newest, &end, &saw_create, &create_ts,
+				   err, sizeof(err)) < 0) {
+		fact_unknown(t, "messages: %s", err);
+	} else if (newest >= 0) {
+		fact_known(t, newest);
+	} else if (saw_create && create_ts >= 0) {
+		fact_known(t, create_ts);
+	} else if (!end) {
+		fact_unknown(t, "messages: no message and no creation event");
+	} else if (fe->message_pages >= MESSAGE_PAGES) {
+		fact_unknown(t, "no message in the newest %d events", MESSAGE_PAGES * MESSAGE_PAGE_SIZE);
+	} else {
+		submit_messages_page(fe, end);
+	}
+	free(end);
+}
+
+static void on_body(struct lookup *lk, const struct http_response *r)
+{
+	struct fact_time *t = lk->target;
+	char err[160];
+	int64_t ts;
+
+	switch (lk->kind) {
+	case LOOKUP_EXTREMITIES:
+		if (synapse_parse_forward_extremities(r->body, r->body_len, t, err, sizeof(err)) < 0)
+			fact_unknown(t, "forward_extremities: %s", err);
+		break;
+	case LOOKUP_CREATED:
+		if (synapse_parse_timestamp_to_event(r->body, r->body_len, &ts, err, sizeof(err)) < 0)
+			fact_unknown(t, "timestamp_to_event: %s", err);
+		else
+			fact_known(t, ts);
+		break;
+	case LOOKUP_MESSAGES:
+		on_messages(lk->fetch, r, t);
+		break;
+	}
+}
+
+static const char *lookup_name(int kind)
+{
+	return kind == LOOKUP_EXTREMITIES ? "forward_extremities" :
+	       kind == LOOKUP_CREATED ? "creation time" : "messages";
+}
+
+static void on_response(const struct http_response *r, void *ud)
+{
+	struct lookup *lk = ud;
+	struct fetch *fe = lk->fetch;
+	enum synapse_result res;
+	char why[200];
+
+	res = synapse_classify(r, why, sizeof(why));
+	if (res == SYNAPSE_OK) {
+		on_body(lk, r);
+	} else if (synapse_result_is_auth(res)) {
+		fe->auth_error = -EACCES;
+		snprintf(fe->why, sizeof(fe->why), "%s", why);
+		fact_unknown(lk->target, "%s", why);
+	} else if (res == SYNAPSE_NOT_FOUND && lk->kind == LOOKUP_CREATED) {
+		fact_unknown(lk->target, "no events in the room");
+	} else {
+		fact_unknown(lk->target, "%s: %s", lookup_name(lk->kind), why);
+	}
+	free(lk);
+	fetch_release(fe);
+}
+
+void facts_fetch(struct http_client *http, enum activity_kind activity, struct room_facts *f,
+		 unsigned need, facts_done_fn done, void *ud)
+{
+	struct fetch *fe = xcalloc(1, sizeof(*fe));
+
+	*fe = (struct fetch){ .http = http, .f = f, .done = done, .ud = ud };
+	fe->pending = 1; /* held until every lookup is submitted */
+	if ((need & NEED_LAST_ACTIVITY) && f->last_activity.state == FACT_UNFETCHED) {
+		if (activity == ACTIVITY_MESSAGES)
+			submit_messages_page(fe, NULL);
+		else
+			submit(fe, &f->last_activity, LOOKUP_EXTREMITIES,
+			       synapse_path_room(f->room_id, "/forward_extremities"));
+	}
+	if ((need & NEED_CREATED) && f->created.state == FACT_UNFETCHED)
+		submit(fe, &f->created, LOOKUP_CREATED,
+		       synapse_path_timestamp_to_event(f->room_id, 0, 'f'));
+	fetch_release(fe);
+}
