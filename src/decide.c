@@ -16,6 +16,7 @@ enum cond { COND_YES, COND_NO, COND_UNKNOWN, COND_NEED };
 
 struct rule_eval {
 	bool failed;           /* some condition is certainly false */
+	bool doubtful;         /* some condition could not be evaluated */
 	unsigned need;         /* costly facts still to fetch */
 	char doubt[200];       /* the first condition that could not be evaluated */
 	struct buf why;        /* the conditions that held, for the reason */
@@ -115,8 +116,9 @@ static void eval_count(struct rule_eval *e, const char *what, const struct count
 	if (!r->set)
 		return;
 	if (value < 0) {
+		/* Unknown never satisfies a condition. */
 		note_doubt(e, "%s unknown", what);
-		e->failed = true; /* unknown never satisfies a condition */
+		e->doubtful = true;
 		return;
 	}
 	if (value < r->min || value > r->max) {
@@ -207,16 +209,17 @@ static bool eval_rule(const struct rule *r, const struct room_facts *f, int64_t 
 	if (r->has_older_than)
 		c = eval_age(&e, "created", &f->created, r->older_than, now_ms, NEED_CREATED);
 	if (a == COND_NO || c == COND_NO)
-		goto out;
-	if (e.need) {
+		goto out; /* certainly no match: no doubt either */
+	if (e.doubtful || a == COND_UNKNOWN || c == COND_UNKNOWN) {
+		/* The rule cannot match: fetching its other facts would be waste. */
+		if (!doubt[0])
+			snprintf(doubt, doubtlen, "rule %s: %s", r->name, e.doubt);
+	} else if (e.need) {
 		v->kind = VERDICT_NEED_FACTS;
 		v->need = e.need;
 		v->rule = r;
 		set_reason(v, "rule %s needs more facts", r->name);
 		decided = true;
-	} else if (a == COND_UNKNOWN || c == COND_UNKNOWN) {
-		if (!doubt[0])
-			snprintf(doubt, doubtlen, "rule %s: %s", r->name, e.doubt);
 	} else {
 		v->kind = r->action == RULE_ACTION_DELETE ? VERDICT_DELETE : VERDICT_RECORD;
 		v->rule = r;
@@ -224,9 +227,6 @@ static bool eval_rule(const struct rule *r, const struct room_facts *f, int64_t 
 		decided = true;
 	}
 out:
-	/* A count that is unknown is doubt too, even though the rule failed. */
-	if (!decided && e.doubt[0] && !doubt[0])
-		snprintf(doubt, doubtlen, "rule %s: %s", r->name, e.doubt);
 	buf_free(&e.why);
 	return decided;
 }
