@@ -144,6 +144,10 @@ static const struct decide_case cases[] = {
 	{ "stale-small: known no beats unknown (no doubt)", { R_STALE_SMALL }, 1,
 	  ROOM(.members = 2, .act_state = FACT_KNOWN, .act_days_ago = 10, .created_state = FACT_UNKNOWN),
 	  VERDICT_KEEP, NULL, 0, "no rule" },
+	{ "stale-small: activity unknown, creation not fetched", { R_STALE_SMALL }, 1,
+	  ROOM(.members = 2, .act_state = FACT_UNKNOWN), VERDICT_KEEP_UNKNOWN, NULL, 0, "last activity unknown" },
+	{ "unknown member count is doubt, not a match", { R_MEMBERS_1_3 }, 1, ROOM(.members = -1),
+	  VERDICT_KEEP_UNKNOWN, NULL, 0, "members unknown" },
 	{ "stale-small: too many members, no lookup", { R_STALE_SMALL }, 1, ROOM(.members = 3),
 	  VERDICT_KEEP, NULL, 0, NULL },
 	/* first match wins; doubt goes on to the next rule */

@@ -15,3 +15,12 @@ check_records_SOURCES = tests/check_records.c
 check_records_CFLAGS = $(CORE_CHECK_CFLAGS)
 check_records_LDADD = $(CORE_CHECK_LDADD)
 endif
+
+if HAVE_TEST_DEPS
+check_PROGRAMS += check_e2e
+TESTS += check_e2e tests/journal.sh
+check_e2e_SOURCES = tests/check_e2e.c
+check_e2e_CFLAGS = $(CORE_CHECK_CFLAGS)
+check_e2e_LDADD = libtestlib.la $(CORE_CHECK_LDADD) $(CURL_LIBS) $(JSONC_LIBS)
+endif
+EXTRA_DIST += tests/e2e tests/journal.sh
