@@ -699,9 +699,8 @@ static bool loader_works(void)
 
 int main(void)
 {
-	Suite *s = suite_create("daemon");
-	TCase *live = tcase_create("fake homeserver");
-	TCase *mini = tcase_create("tiny homeserver");
+	Suite *s;
+	TCase *live, *mini;
 	SRunner *sr;
 	int failed;
 
@@ -710,12 +709,15 @@ int main(void)
 		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
 		return 77;
 	}
+	s = suite_create("daemon");
+	mini = tcase_create("tiny homeserver");
 	tcase_set_timeout(mini, 60);
 	tcase_add_test(mini, test_refused_token);
 	tcase_add_test(mini, test_sigterm_hung_server);
 	tcase_add_test(mini, test_no_schedule);
 	suite_add_tcase(s, mini);
 	if (have_fake()) {
+		live = tcase_create("fake homeserver");
 		tcase_set_timeout(live, 90);
 		tcase_add_test(live, test_schedule_watchdog_metrics);
 		tcase_add_test(live, test_usr1_and_reload);
