@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -201,8 +202,9 @@ static int on_clock_change(sd_event_source *s, int fd, uint32_t revents, void *u
 
 	if (read(fd, &expirations, sizeof(expirations)) >= 0 || errno != ECANCELED) {
 		/* Expired (ten years on) or spurious: just re-arm. */
-		if (clock_watch_arm(fd) < 0)
-			log_warn("cannot re-arm the clock-change watch: %s", strerror(errno));
+		r = clock_watch_arm(fd);
+		if (r < 0)
+			log_warn("cannot re-arm the clock-change watch: %s", strerror(-r));
 		return 0;
 	}
 	r = clock_watch_arm(fd);
