@@ -48,6 +48,27 @@ static bool all_numbers_finite(struct json_object *o)
 	}
 }
 
+/* json-c 0.16 takes 'single-quoted' object keys even in strict mode: refuse
+ * any single quote outside a string. */
+static bool single_quote_outside_strings(const char *s, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+		} else if (s[i] == '"') {
+			in_string = true;
+		} else if (s[i] == '\'') {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int parse_error(char *err, size_t errlen, const char *what)
 {
 	if (err && errlen)
@@ -71,6 +92,8 @@ int json_parse_strict(const char *data, size_t len, struct json_object **out,
 		return parse_error(err, errlen, "body too large");
 	if (memchr(data, '\0', len))
 		return parse_error(err, errlen, "NUL byte in the body");
+	if (single_quote_outside_strings(data, len))
+		return parse_error(err, errlen, "single quote outside a string");
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok)
 		fatal("out of memory (json tokener)");
@@ -103,17 +126,21 @@ int json_parse_strict(const char *data, size_t len, struct json_object **out,
 	return 0;
 }
 
+/* *val is only written on success. */
 static int get_member(struct json_object *obj, const char *key, enum json_type type,
 		      struct json_object **val)
 {
+	struct json_object *v;
+
 	if (!obj || !json_object_is_type(obj, json_type_object))
 		return -EINVAL;
-	if (!json_object_object_get_ex(obj, key, val))
+	if (!json_object_object_get_ex(obj, key, &v))
 		return -ENOENT;
-	if (!*val)
+	if (!v)
 		return -ENODATA;
-	if (!json_object_is_type(*val, type))
+	if (!json_object_is_type(v, type))
 		return -EINVAL;
+	*val = v;
 	return 0;
 }
 
