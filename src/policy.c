@@ -1065,6 +1065,14 @@ static const struct key *find_key(const struct key *keys, const struct node *k)
 	return NULL;
 }
 
+static bool has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
 /* Returns the key name of a mapping entry, or NULL (after an error) when the
  * entry cannot be used: not a plain name, a merge key, or a duplicate. */
 static const char *entry_key(struct loader *l, const struct node *map, size_t i, const char *path)
@@ -1073,7 +1081,7 @@ static const char *entry_key(struct loader *l, const struct node *map, size_t i,
 
 	if (!node_usable(l, k, path))
 		return NULL;
-	if (k->kind != NODE_SCALAR || node_is_null(k) || memchr(k->value, '\0', k->len)) {
+	if (k->kind != NODE_SCALAR || node_is_null(k) || has_control(k->value, k->len)) {
 		node_error(l, k, path[0] ? path : "(top level)", "expected a key name, got %s", describe(k));
 		return NULL;
 	}
