@@ -1258,7 +1258,7 @@ static void walk_document(struct loader *l)
 	const struct node *root = l->root;
 
 	if (!root || node_is_null(root)) {
-		error_at(l, root ? root->line : 1, root ? root->col : 1, "(top level)",
+		error_at(l, 1, 1, "(top level)",
 			 "the policy is empty, expected a mapping with at least homeserver");
 		return;
 	}

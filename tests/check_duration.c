@@ -45,7 +45,7 @@ static const struct parse_case parse_cases[] = {
 	{ "0x10s", -EINVAL, 0 },
 	{ "18446744073709551616s", -ERANGE, 0 },
 	{ "99999999999999999999999d", -ERANGE, 0 },
-	{ "30500000000000w", -ERANGE, 0 },   /* fits as a number, not in seconds */
+	{ "30600000000000w", -ERANGE, 0 },   /* fits as a number, not in seconds */
 };
 
 START_TEST(test_parse)
