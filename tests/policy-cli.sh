@@ -81,5 +81,14 @@ check "missing: path and strerror" grep -q "$work/nope.yaml.*No such file or dir
 run --check-config -c "$work/demo.yaml"
 check "check-config does not need the token file" test "$rc" -eq 0
 
+# A world-readable token file: exit 2 before anything is sent, the file named,
+# the token never shown.
+printf 'SeCrEt-token-123\n' >"$work/admin-token"
+chmod 644 "$work/admin-token"
+run --once --log-target=console -c "$work/demo.yaml"
+check "readable token: exit 2" test "$rc" -eq 2
+check "readable token: the file is named" grep -q "$work/admin-token.*readable by every user" "$work/err"
+check "readable token: never shown" sh -c '! grep -q SeCrEt "$1" "$2"' - "$work/out" "$work/err"
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
