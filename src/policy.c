@@ -603,7 +603,7 @@ static const struct key homeserver_keys[] = {
 static const struct key schedule_keys[] = {
 	{ .name = "at", .kind = K_TIMES, .off = 0 },
 	/* A full scan more often than each minute is never what anyone wants. */
-	{ .name = "every", .kind = K_DURATION, .off = PF(schedule.every), .min = 60 },
+	{ .name = "every", .kind = K_DURATION, .off = PF(schedule.every), .min = 1 },
 	{ .name = "randomized_delay", .kind = K_DURATION, .off = PF(schedule.randomized_delay) },
 	{ .name = "run_at_start", .kind = K_BOOL, .off = PF(schedule.run_at_start) },
 	{ .name = NULL },

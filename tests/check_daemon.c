@@ -30,23 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* --- The fake homeserver (tests/testlib.h) ---------------------------------
- * Declared here, weak, until tests/testlib.h and its implementation are in
- * the tree: the suite links and the tests that need the fake are skipped
- * while they are missing. The integration replaces this block with
- * #include "testlib.h" and adapts fake_up/fake_latency/fake_down below. */
-struct fake;
-extern struct fake *fake_start(const char *fixture, unsigned n_rooms, unsigned seed)
-	__attribute__((weak));
-extern const char *fake_url(const struct fake *f) __attribute__((weak));
-extern const char *fake_admin_token(const struct fake *f) __attribute__((weak));
-extern int fake_fault(struct fake *f, const char *spec) __attribute__((weak));
-extern void fake_stop(struct fake *f) __attribute__((weak));
-
-static bool have_fake(void)
-{
-	return fake_start && fake_url && fake_admin_token && fake_fault && fake_stop;
-}
+#include "testlib.h"
 
 /* --- Test environment ------------------------------------------------------ */
 
@@ -66,7 +50,7 @@ struct env {
 	double t0;
 	struct notify_msg msgs[MAX_MSGS];
 	size_t n_msgs;
-	struct fake *fake;
+	struct fake_server fake;
 	char url[128];
 	char token[128];
 };
@@ -135,8 +119,7 @@ static void env_cleanup(struct env *e)
 		kill(e->pid, SIGKILL);
 		waitpid(e->pid, NULL, 0);
 	}
-	if (e->fake)
-		fake_stop(e->fake);
+	fake_stop(&e->fake);
 	close(e->sock);
 	/* Keep the daemon's log for a failed test's reader. */
 	if (getenv("KEEP_TMP") == NULL) {
@@ -354,18 +337,22 @@ static struct runs wait_runs(struct env *e, unsigned n, double timeout)
 
 static void fake_up(struct env *e, unsigned rooms)
 {
-	e->fake = fake_start(NULL, rooms, 42);
-	ck_assert_ptr_nonnull(e->fake);
-	snprintf(e->url, sizeof(e->url), "%s", fake_url(e->fake));
-	snprintf(e->token, sizeof(e->token), "%s", fake_admin_token(e->fake));
+	char n[16];
+	const char *args[] = { "--generate", n, "--seed", "42", NULL };
+
+	snprintf(n, sizeof(n), "%u", rooms);
+	ck_assert_int_eq(fake_start(&e->fake, args), 0);
+	snprintf(e->url, sizeof(e->url), "%s", e->fake.url);
+	snprintf(e->token, sizeof(e->token), "%s", "admin-secret-token");
 }
 
 static void fake_latency(struct env *e, unsigned ms)
 {
-	char spec[64];
+	char spec[128];
 
-	snprintf(spec, sizeof(spec), "latency=%u", ms);
-	ck_assert_int_eq(fake_fault(e->fake, spec), 0);
+	snprintf(spec, sizeof(spec),
+		 "{\"faults\":[{\"endpoint\":\"any\",\"kind\":\"latency\",\"ms\":%u,\"count\":-1}]}", ms);
+	ck_assert_int_eq(fake_set_faults(&e->fake, spec), 0);
 }
 
 /* --- A tiny homeserver for what the fake need not be used for --------------
@@ -716,17 +703,12 @@ int main(void)
 	tcase_add_test(mini, test_sigterm_hung_server);
 	tcase_add_test(mini, test_no_schedule);
 	suite_add_tcase(s, mini);
-	if (have_fake()) {
-		live = tcase_create("fake homeserver");
-		tcase_set_timeout(live, 90);
-		tcase_add_test(live, test_schedule_watchdog_metrics);
-		tcase_add_test(live, test_usr1_and_reload);
-		tcase_add_test(live, test_sigterm_slow_server);
-		suite_add_tcase(s, live);
-	} else {
-		printf("note: the fake homeserver (tests/testlib.h) is not linked: "
-		       "its 3 tests are left out\n");
-	}
+	live = tcase_create("fake homeserver");
+	tcase_set_timeout(live, 90);
+	tcase_add_test(live, test_schedule_watchdog_metrics);
+	tcase_add_test(live, test_usr1_and_reload);
+	tcase_add_test(live, test_sigterm_slow_server);
+	suite_add_tcase(s, live);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);

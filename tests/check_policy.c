@@ -463,7 +463,7 @@ static const struct bad_case bad_cases[] = {
 	{ HS "schedule:\n  at: [\"12:60\"]\n", "p.yaml:5:8: schedule.at[0]: ", "\"HH:MM\"" },
 	{ HS "schedule:\n  at: []\n", "p.yaml:5:7: schedule.at: ", "got an empty list" },
 	{ HS "schedule:\n  at: \"03:30\"\n", "p.yaml:5:7: schedule.at: ", "expected a non-empty list" },
-	{ HS "schedule:\n  every: 30s\n", "p.yaml:5:10: schedule.every: ", "too short, expected at least 1m" },
+	{ HS "schedule:\n  every: 0s\n", "p.yaml:5:10: schedule.every: ", "too short, expected at least 1s" },
 	/* rules */
 	{ HS "rules: {a: 1}\n", "p.yaml:4:8: rules: ", "expected a list of rules" },
 	{ HS "rules:\n  - just-a-name\n", "p.yaml:5:5: rules[0]: ", "expected a rule" },

@@ -43,6 +43,6 @@ check_metrics_LDADD = libjanitor.la $(CHECK_LIBS)
 # NOTIFY_SOCKET. Runs after synapse-janitor and fake-synapse are built.
 check_daemon_SOURCES = tests/check_daemon.c
 check_daemon_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
-check_daemon_LDADD = $(CHECK_LIBS) $(JSONC_LIBS) -lpthread
+check_daemon_LDADD = libtestlib.la $(CHECK_LIBS) $(CURL_LIBS) $(JSONC_LIBS) -lpthread
 tests/check_daemon.log: synapse-janitor$(EXEEXT)
 endif
