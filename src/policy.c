@@ -155,7 +155,8 @@ static void errors_finish(struct loader *l)
 	struct policy_errors *e = l->errs;
 	size_t shown = 0;
 
-	qsort(l->pending, l->n_pending, sizeof(*l->pending), compare_errors);
+	if (l->n_pending > 0)
+		qsort(l->pending, l->n_pending, sizeof(*l->pending), compare_errors);
 	for (size_t i = 0; i < l->n_pending; i++) {
 		if (e && shown < POLICY_MAX_ERRORS) {
 			errors_push(e, l->pending[i].text);
