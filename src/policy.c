@@ -19,6 +19,8 @@
 #define POLICY_MAX_BYTES (1024 * 1024)
 /* The schema is four levels deep; deeper nesting is never valid. */
 #define POLICY_MAX_DEPTH 32
+/* Far more keys than any section has. */
+#define POLICY_MAX_KEYS 1000
 
 /* ---- the node tree ---------------------------------------------------
  * libyaml's document loader resolves aliases silently and loses nothing we
@@ -155,7 +157,8 @@ static void errors_finish(struct loader *l)
 	struct policy_errors *e = l->errs;
 	size_t shown = 0;
 
-	qsort(l->pending, l->n_pending, sizeof(*l->pending), compare_errors);
+	if (l->n_pending > 0)
+		qsort(l->pending, l->n_pending, sizeof(*l->pending), compare_errors);
 	for (size_t i = 0; i < l->n_pending; i++) {
 		if (e && shown < POLICY_MAX_ERRORS) {
 			errors_push(e, l->pending[i].text);
@@ -1114,6 +1117,13 @@ static void walk_map(struct loader *l, const struct node *map, const char *path,
 {
 	if (map->kind != NODE_MAPPING) {
 		node_error(l, map, path, "expected a mapping (key: value), got %s", describe(map));
+		return;
+	}
+	/* No section has more than a dozen keys; the bound keeps the duplicate
+	 * check (quadratic) cheap on a hostile file. */
+	if (map->n / 2 > POLICY_MAX_KEYS) {
+		node_error(l, map, path[0] ? path : "(top level)", "%zu keys, expected at most %d",
+			   map->n / 2, POLICY_MAX_KEYS);
 		return;
 	}
 	for (size_t i = 0; i + 1 < map->n; i += 2) {

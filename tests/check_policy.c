@@ -602,6 +602,23 @@ START_TEST(test_deep_nesting)
 }
 END_TEST
 
+START_TEST(test_too_many_keys)
+{
+	struct buf b = { 0 };
+	struct policy_errors errs = { 0 };
+	struct policy *p;
+
+	buf_puts(&b, HS "protect:\n");
+	for (int i = 0; i < 1001; i++)
+		buf_printf(&b, "  k%d: 1\n", i);
+	ck_assert_int_eq(policy_load_buffer("p.yaml", b.data, b.len, &p, &errs), -EINVAL);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.lines[0], "p.yaml:5:3: protect: 1001 keys, expected at most 1000");
+	policy_errors_free(&errs);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_no_error_list)
 {
 	/* The caller may not want the lines; the result is the same. */
@@ -776,6 +793,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(invalid, test_several_errors);
 	tcase_add_test(invalid, test_errors_suppressed);
 	tcase_add_test(invalid, test_deep_nesting);
+	tcase_add_test(invalid, test_too_many_keys);
 	tcase_add_test(invalid, test_no_error_list);
 	tcase_add_test(output, test_summary);
 	tcase_add_test(output, test_shipped_example);
