@@ -115,6 +115,8 @@ static void journal_write(int priority, const char *message_id, const char *cons
 }
 
 static void log_vevent(int priority, const char *message_id, const char *const *fields,
+		       size_t n_fields, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void log_vevent(int priority, const char *message_id, const char *const *fields,
 		       size_t n_fields, const char *fmt, va_list ap)
 {
 	char *message;
