@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -197,6 +198,8 @@ int http_client_new(const struct http_config *cfg, struct http_client **out)
 	return 0;
 }
 
+static void cancel_until_empty(struct http_client *c);
+
 static void request_free(struct request *r)
 {
 	if (r->easy)
@@ -212,10 +215,18 @@ void http_client_free(struct http_client *c)
 {
 	if (!c)
 		return;
-	http_cancel_all(c);
-	/* Callbacks of the cancel may have queued more: cancel until empty. */
-	while (http_pending(c) > 0)
-		http_cancel_all(c);
+	cancel_until_empty(c);
+	/* A callback that kept resubmitting: drop the rest without callbacks. */
+	struct req_list *lists[] = { &c->ready, &c->waiting, &c->active };
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		while (lists[i]->head) {
+			struct request *r = lists[i]->head;
+
+			if (r->where == REQ_ACTIVE)
+				curl_multi_remove_handle(c->multi, r->easy);
+			req_detach(r);
+			request_free(r);
+		}
 	curl_multi_cleanup(c->multi);
 	free(c->base_url);
 	if (c->auth_header) {
@@ -644,12 +655,12 @@ static long poll_timeout_ms(struct http_client *c)
 	return t < 0 ? 0 : t;
 }
 
-static int stop_all(struct http_client *c)
+/* Bounded: callbacks may submit again while being cancelled. What is still
+ * left after that is freed without a callback (only at http_client_free). */
+static void cancel_until_empty(struct http_client *c)
 {
-	/* Bounded: callbacks may submit again while being cancelled. */
 	for (int round = 0; round < 100 && http_pending(c) > 0; round++)
 		http_cancel_all(c);
-	return -ECANCELED;
 }
 
 int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
@@ -659,8 +670,10 @@ int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
 	for (;;) {
 		if (http_pending(c) == 0)
 			return 0;
-		if (should_stop && should_stop(ud))
-			return stop_all(c);
+		if (should_stop && should_stop(ud)) {
+			cancel_until_empty(c);
+			return -ECANCELED;
+		}
 		promote_due_retries(c);
 		start_ready(c);
 		curl_multi_perform(c->multi, &running);

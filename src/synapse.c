@@ -259,7 +259,10 @@ enum synapse_result synapse_classify(const struct http_response *r, char *why, s
 		return me.is_json ? SYNAPSE_OK : not_json(r, why, whylen);
 	switch (r->status) {
 	case 401:
-		describe_status(r, &me, "", why, whylen);
+		if (!me.is_json && looks_like_html(r))
+			not_json(r, why, whylen);
+		else
+			describe_status(r, &me, "", why, whylen);
 		return strcmp(me.errcode, "M_MISSING_TOKEN") == 0 ? SYNAPSE_MISSING_TOKEN :
 		       SYNAPSE_UNKNOWN_TOKEN;
 	case 403:

@@ -257,6 +257,7 @@ struct result {
 };
 
 static unsigned callbacks;
+static struct http_client *cur_client;
 
 static void on_done(const struct http_response *r, void *ud)
 {
@@ -858,6 +859,29 @@ START_TEST(test_free_with_pending)
 }
 END_TEST
 
+static void on_resubmit(const struct http_response *r, void *ud)
+{
+	unsigned *n = ud;
+
+	(*n)++;
+	ck_assert_int_eq(r->error, -ECANCELED);
+	ck_assert_int_eq(http_get(cur_client, "/x", true, on_resubmit, ud), 0);
+}
+
+START_TEST(test_free_with_stubborn_callback)
+{
+	struct http_config cfg = { .base_url = "http://127.0.0.1:1", .token = TOKEN };
+	unsigned n = 0;
+
+	cur_client = client(&cfg);
+	ck_assert_int_eq(http_get(cur_client, "/x", true, on_resubmit, &n), 0);
+	/* Every cancelled request submits another: freeing still ends. */
+	http_client_free(cur_client);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 1000);
+}
+END_TEST
+
 struct counter {
 	unsigned ok, bad;
 };
@@ -943,6 +967,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_callbacks_submit);
 	tcase_add_test(tc, test_cancel_from_callback);
 	tcase_add_test(tc, test_free_with_pending);
+	tcase_add_test(tc, test_free_with_stubborn_callback);
 	tcase_add_test(tc, test_many_requests);
 	suite_add_tcase(s, tc);
 	return s;

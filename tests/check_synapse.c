@@ -662,6 +662,9 @@ START_TEST(test_classify_synthetic)
 			 SYNAPSE_NOT_ADMIN);
 	ck_assert_ptr_nonnull(strstr(why, "HTML"));
 	ck_assert_ptr_nonnull(strstr(why, "proxy"));
+	ck_assert_int_eq(classify(401, "text/html", "<html>401 Authorization Required</html>", why,
+				  sizeof(why)), SYNAPSE_UNKNOWN_TOKEN);
+	ck_assert_ptr_nonnull(strstr(why, "HTML page instead of JSON (HTTP 401)"));
 	ck_assert_int_eq(classify(401, "", "", why, sizeof(why)), SYNAPSE_UNKNOWN_TOKEN);
 	ck_assert_str_eq(why, "401");
 	ck_assert_int_eq(classify(401, "application/json", "{\"errcode\":\"M_MISSING_TOKEN\"}", why,

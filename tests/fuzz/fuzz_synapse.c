@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libFuzzer harness: every Admin API parser, the classifier and the JSON
+ * string writer on arbitrary bytes. Bodies come from the network. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "synapse.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void parsers(const char *b, size_t len)
+{
+	struct room_page page;
+	struct room_facts f = { 0 };
+	struct fact_time t = { 0 };
+	struct delete_status st, *list = NULL;
+	enum tri forgotten;
+	int64_t a, z;
+	char err[160], *s = NULL;
+	bool flag;
+	size_t n = 0;
+
+	synapse_parse_room_page(b, len, &page, err, sizeof(err));
+	room_page_free(&page);
+	room_facts_clear(&f);
+	synapse_parse_room_details(b, len, &f, &forgotten, err, sizeof(err));
+	room_facts_clear(&f);
+	synapse_parse_members(b, len, "test.local", &a, &z, err, sizeof(err));
+	synapse_parse_forward_extremities(b, len, &t, err, sizeof(err));
+	synapse_parse_timestamp_to_event(b, len, &a, err, sizeof(err));
+	synapse_parse_messages(b, len, &a, &s, &flag, &z, err, sizeof(err));
+	free(s);
+	s = NULL;
+	synapse_parse_server_version(b, len, &s, err, sizeof(err));
+	free(s);
+	s = NULL;
+	synapse_parse_whoami(b, len, &s, err, sizeof(err));
+	free(s);
+	s = NULL;
+	synapse_parse_directory(b, len, &s, err, sizeof(err));
+	free(s);
+	s = NULL;
+	synapse_parse_delete_started(b, len, &s, err, sizeof(err));
+	free(s);
+	if (synapse_parse_delete_status(b, len, &st, err, sizeof(err)) == 0)
+		delete_status_clear(&st);
+	if (synapse_parse_room_delete_status(b, len, &list, &n, err, sizeof(err)) == 0) {
+		for (size_t i = 0; i < n; i++)
+			delete_status_clear(&list[i]);
+		free(list);
+	}
+}
+
+static void classify(const char *b, size_t len)
+{
+	static const long statuses[] = { 200, 401, 403, 404, 429, 502 };
+	char why[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
+		struct http_response r = {
+			.status = statuses[i], .body = b, .body_len = len,
+			.content_type = i % 2 ? "text/html" : "application/json", .error_text = "",
+			.attempts = 1,
+		};
+
+		synapse_classify(&r, why, sizeof(why));
+		/* The description is for a log line: never a control character. */
+		for (const char *p = why; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				abort();
+	}
+}
+
+/* Whatever goes in, json_append_string writes valid JSON that reads back. */
+static void string_round_trip(const char *s)
+{
+	struct buf b = { 0 };
+	struct json_object *o;
+
+	json_append_string(&b, s);
+	if (json_parse_strict(b.data, b.len, &o, NULL, 0) < 0 ||
+	    !json_object_is_type(o, json_type_string))
+		abort();
+	json_object_put(o);
+	buf_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Response bodies are always NUL-terminated (http.h). */
+	char *b = xstrndup((const char *)data, size);
+	char *escaped, *name;
+
+	memcpy(b, data, size);
+	parsers(b, size);
+	classify(b, size);
+	string_round_trip(b);
+	escaped = http_escape(b);
+	if (strspn(escaped, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%") !=
+	    strlen(escaped))
+		abort();
+	free(escaped);
+	name = synapse_server_name_of(b);
+	free(name);
+	free(b);
+	return 0;
+}
