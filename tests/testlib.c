@@ -10,6 +10,8 @@
 #include <ftw.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
