@@ -82,6 +82,7 @@ struct room {
 	const char *join_rules, *guest_access, *history_visibility;
 	struct message *messages; /* explicit ones, sorted by ts; or generated */
 	uint32_t n_aliases, n_members, n_messages;
+	uint32_t n_local; /* members on this server: room_members_changed() */
 	uint32_t gen_messages; /* > 0: that many generated messages */
 	int32_t stats_joined, stats_local; /* -1: report the real counts */
 	int64_t created_ts, last_event_ts, last_message_ts; /* last_message_ts < 0: none */
@@ -129,6 +130,7 @@ int order_key_parse(const char *s);
 
 bool room_is_local_user(const struct world *w, const char *user);
 uint32_t room_real_local(const struct world *w, const struct room *r);
+void room_members_changed(const struct world *w, struct room *r);
 uint32_t room_joined(const struct world *w, const struct room *r);
 uint32_t room_joined_local(const struct world *w, const struct room *r);
 /* No local member left: the server stops tracking the current state. */

@@ -152,7 +152,10 @@ static int apply_key(struct world *w, struct room *r, const char *key, struct js
 	} else if ((b = bool_field(r, key))) {
 		*b = json_object_get_boolean(v);
 	} else if (strcmp(key, "members") == 0) {
-		return str_array(w, v, &r->members, &r->n_members, key, err);
+		int rc = str_array(w, v, &r->members, &r->n_members, key, err);
+
+		room_members_changed(w, r);
+		return rc;
 	} else if (strcmp(key, "aliases") == 0) {
 		return str_array(w, v, &r->aliases, &r->n_aliases, key, err);
 	} else if (strcmp(key, "stats_joined_members") == 0) {

@@ -7,15 +7,38 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake.h"
+
+#define N_LOCAL_USERS 50000
+#define N_REMOTE_USERS 20000
+#define N_REMOTE_SERVERS 5
 
 struct gen {
 	struct world *w;
 	uint64_t rng;
 	size_t i;
+	/* user ids are shared between rooms: one copy each keeps 100k rooms small */
+	const char **local_ids, **remote_ids;
 };
+
+static const char *user_id(struct gen *g, bool local, size_t k, size_t server)
+{
+	const char **slot = local ? &g->local_ids[k % N_LOCAL_USERS]
+				  : &g->remote_ids[(k % N_REMOTE_USERS) * N_REMOTE_SERVERS + server];
+	char buf[96];
+
+	if (!*slot) {
+		if (local)
+			snprintf(buf, sizeof(buf), "@user%zu:%s", k % N_LOCAL_USERS, g->w->server_name);
+		else
+			snprintf(buf, sizeof(buf), "@guest%zu:remote%zu.org", k % N_REMOTE_USERS, server);
+		*slot = arena_strdup(&g->w->arena, buf);
+	}
+	return *slot;
+}
 
 static uint64_t rnd(struct gen *g, uint64_t n)
 {
@@ -82,27 +105,17 @@ static const char *gen_name(struct gen *g)
 
 static void members(struct gen *g, struct room *r, uint32_t local, uint32_t remote)
 {
-	char buf[96];
 	uint32_t n = 0;
 
 	r->members = arena_alloc(&g->w->arena, (local + remote + 1) * sizeof(char *));
-	for (uint32_t j = 0; j < local; j++) {
-		snprintf(buf, sizeof(buf), "@user%llu:%s", (unsigned long long)((g->i * 7 + j) % 50000),
-			 g->w->server_name);
-		r->members[n++] = arena_strdup(&g->w->arena, buf);
-	}
-	for (uint32_t j = 0; j < remote; j++) {
-		snprintf(buf, sizeof(buf), "@guest%llu:remote%llu.org",
-			 (unsigned long long)((g->i * 3 + j) % 20000), (unsigned long long)(j % 5));
-		r->members[n++] = arena_strdup(&g->w->arena, buf);
-	}
+	for (uint32_t j = 0; j < local; j++)
+		r->members[n++] = user_id(g, true, g->i * 7 + j, 0);
+	for (uint32_t j = 0; j < remote; j++)
+		r->members[n++] = user_id(g, false, g->i * 3 + j, j % N_REMOTE_SERVERS);
 	r->n_members = n;
-	r->creator = local ? r->members[0] : arena_strdup(&g->w->arena, "@user0:remote0.org");
-	if (!local && remote) {
-		snprintf(buf, sizeof(buf), "@user%llu:%s", (unsigned long long)(g->i % 50000),
-			 g->w->server_name);
-		r->creator = arena_strdup(&g->w->arena, buf);
-	}
+	r->n_local = local;
+	/* the creator of a room all local users left was local too */
+	r->creator = local ? r->members[0] : user_id(g, true, g->i, 0);
 }
 
 static void times(struct gen *g, struct room *r, double last_lo, double last_hi)
@@ -198,6 +211,9 @@ void world_generate(struct world *w, size_t n, uint64_t seed)
 {
 	struct gen g = { .w = w, .rng = seed };
 
+	g.local_ids = fs_xcalloc(N_LOCAL_USERS, sizeof(char *));
+	g.remote_ids = fs_xcalloc(N_REMOTE_USERS * N_REMOTE_SERVERS, sizeof(char *));
+
 	for (g.i = 0; g.i < n; g.i++) {
 		char *id = room_id(&g);
 		struct room *r;
@@ -211,4 +227,6 @@ void world_generate(struct world *w, size_t n, uint64_t seed)
 		world_bulk_add(w, r);
 	}
 	world_index_all(w);
+	free(g.local_ids);
+	free(g.remote_ids);
 }

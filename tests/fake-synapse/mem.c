@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "fake.h"
@@ -126,7 +127,8 @@ void fbuf_free(struct fbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-#define ARENA_BLOCK (1u << 20)
+#define ARENA_BLOCK (8u << 20)
+#define HUGE_PAGE (2u << 20)
 
 struct arena_block {
 	struct arena_block *next;
@@ -142,7 +144,12 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (!b || b->used + n > b->size) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
-		b = fs_xmalloc(sizeof(*b) + size);
+		/* 2 MiB-aligned blocks may get transparent huge pages: 100k rooms
+		 * then cost a few page faults instead of thousands */
+		b = aligned_alloc(HUGE_PAGE, (sizeof(*b) + size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+		if (!b)
+			oom(size);
+		madvise(b, sizeof(*b) + size, MADV_HUGEPAGE);
 		b->size = size;
 		b->used = 0;
 		b->next = a->blocks;

@@ -63,6 +63,7 @@ static void finish(struct fake *fk, struct task *t)
 	}
 	world_reindex(w, r, true);
 	r->n_members = 0;
+	room_members_changed(w, r);
 	r->stats_joined = r->stats_local = -1;
 	r->forgotten = true;
 	r->blocked = r->blocked || t->block;
