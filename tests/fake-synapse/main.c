@@ -98,19 +98,24 @@ static int load_world(struct fake *fk)
 	return 0;
 }
 
+/* The port file is complete before "port N" is printed: whoever waits for
+ * the line may read the file at once. */
 static int announce(const struct fake *fk, int port)
 {
+	char tmp[4096];
 	FILE *f;
 
+	if (fk->cfg.port_file) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", fk->cfg.port_file);
+		f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+		    rename(tmp, fk->cfg.port_file) != 0) {
+			fprintf(stderr, "fake-synapse: cannot write %s\n", fk->cfg.port_file);
+			return -EIO;
+		}
+	}
 	printf("port %d\n", port);
 	fflush(stdout);
-	if (!fk->cfg.port_file)
-		return 0;
-	f = fopen(fk->cfg.port_file, "w");
-	if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "fake-synapse: cannot write %s\n", fk->cfg.port_file);
-		return -EIO;
-	}
 	return 0;
 }
 
