@@ -14,9 +14,10 @@
 const char *capture_dir(void)
 {
 	static char dir[4096];
-	const char *shared = getenv("SHARED_DIR");
+	const char *top = getenv("top_srcdir");
 
-	snprintf(dir, sizeof(dir), "%s/captures", shared && shared[0] ? shared : "../shared");
+	/* Real Synapse 1.68 exchanges, kept with the tests (tests/captures/README.md). */
+	snprintf(dir, sizeof(dir), "%s/tests/captures", top && top[0] ? top : ".");
 	return dir;
 }
 
