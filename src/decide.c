@@ -177,7 +177,10 @@ static enum cond eval_age(struct rule_eval *e, const char *what, const struct fa
 	if ((uint64_t)age_ms / 1000 < min_age)
 		return COND_NO;
 	duration_format(min_age, d, sizeof(d));
-	add_why(e, "%s %lld days ago (>= %s)", what, (long long)(age_ms / MS_PER_DAY), d);
+	if (need_bit == NEED_LAST_ACTIVITY)
+		add_why(e, "inactive for %lld days (>= %s)", (long long)(age_ms / MS_PER_DAY), d);
+	else
+		add_why(e, "%s %lld days ago (>= %s)", what, (long long)(age_ms / MS_PER_DAY), d);
 	return COND_YES;
 }
 

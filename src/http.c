@@ -1,4 +1,674 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <curl/curl.h>
+
 #include "http.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_MAX_ATTEMPTS 5
+#define DEFAULT_BACKOFF_BASE_MS 500
+#define DEFAULT_BACKOFF_MAX_MS 30000
+/* should_stop is asked at least this often (http.h). */
+#define POLL_MAX_MS 100
+
+enum req_where { REQ_NOWHERE, REQ_READY, REQ_WAITING, REQ_ACTIVE };
+
+struct request;
+
+/* An intrusive FIFO; a request is on at most one list at a time, so taking
+ * one off never invalidates anything a callback could hold. */
+struct req_list {
+	struct request *head, *tail;
+	unsigned n;
+};
+
+struct request {
+	struct http_client *c;
+	struct request *prev, *next;
+	enum req_where where;
+	uint64_t seq;                 /* submission order, for http_cancel_all */
+	enum http_method method;
+	bool with_auth;
+	char *path;
+	char *json_body;              /* DELETE only */
+	http_done_fn done;
+	void *ud;
+	unsigned attempts;
+	int64_t due_ms;               /* when a waiting retry may start */
+	/* The current attempt. */
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf body;
+	bool too_big;
+	int64_t retry_after_header_ms; /* -1 when absent */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_client {
+	CURLM *multi;
+	char *base_url;
+	char *auth_header;            /* "Authorization: Bearer ..."; never logged */
+	uint64_t timeout_ms;
+	unsigned concurrency;
+	unsigned rate_limit;
+	bool tls_verify;
+	char *ca_file;
+	size_t max_body;
+	unsigned max_attempts;
+	uint64_t backoff_base_ms;
+	uint64_t backoff_max_ms;
+	struct req_list ready;        /* waiting for a slot, FIFO */
+	struct req_list waiting;      /* retries waiting out their delay */
+	struct req_list active;       /* in the multi handle */
+	uint64_t next_seq;
+	uint64_t sent;
+	int64_t next_start_us;        /* rate limit: earliest next start */
+	uint64_t rng;
+};
+
+/* --- lists --- */
+
+static struct req_list *list_of(struct http_client *c, enum req_where w)
+{
+	return w == REQ_READY ? &c->ready : w == REQ_WAITING ? &c->waiting :
+	       w == REQ_ACTIVE ? &c->active : NULL;
+}
+
+static void req_detach(struct request *r)
+{
+	struct req_list *l = list_of(r->c, r->where);
+
+	if (!l)
+		return;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		l->tail = r->prev;
+	r->prev = r->next = NULL;
+	r->where = REQ_NOWHERE;
+	l->n--;
+}
+
+static void req_attach(struct request *r, enum req_where w, bool at_front)
+{
+	struct req_list *l = list_of(r->c, w);
+
+	req_detach(r);
+	if (at_front) {
+		r->next = l->head;
+		if (l->head)
+			l->head->prev = r;
+		else
+			l->tail = r;
+		l->head = r;
+	} else {
+		r->prev = l->tail;
+		if (l->tail)
+			l->tail->next = r;
+		else
+			l->head = r;
+		l->tail = r;
+	}
+	r->where = w;
+	l->n++;
+}
+
+/* --- the client --- */
+
+static uint64_t rng_next(struct http_client *c)
+{
+	/* xorshift64*: jitter only, not security. */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return c->rng * 2685821657736338717ull;
+}
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool token_is_safe(const char *t)
+{
+	/* A CR or LF in the token would let it write other headers. */
+	for (; t && *t; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return false;
+	return true;
+}
+
+int http_client_new(const struct http_config *cfg, struct http_client **out)
+{
+	struct http_client *c;
+	static bool curl_ready;
+
+	*out = NULL;
+	if (!cfg->base_url || !cfg->base_url[0] || !token_is_safe(cfg->token))
+		return -EINVAL;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -EIO;
+		curl_ready = true;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->base_url = xstrdup(cfg->base_url);
+	if (cfg->token)
+		c->auth_header = xasprintf("Authorization: Bearer %s", cfg->token);
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->concurrency = cfg->concurrency ? cfg->concurrency : 1;
+	c->rate_limit = cfg->rate_limit;
+	c->tls_verify = cfg->tls_verify;
+	c->ca_file = xstrdup(cfg->ca_file);
+	c->max_body = cfg->max_body ? cfg->max_body : HTTP_MAX_BODY;
+	c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
+	c->backoff_base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
+	c->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
+	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != sizeof(c->rng))
+		c->rng = (uint64_t)monotonic_us();
+	c->rng |= 1;
+	/* Keep-alive: one connection per concurrent request, reused. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency + 2);
+	*out = c;
+	return 0;
+}
+
+static void request_free(struct request *r)
+{
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	buf_free(&r->body);
+	free(r->path);
+	free(r->json_body);
+	free(r);
+}
+
+void http_client_free(struct http_client *c)
+{
+	if (!c)
+		return;
+	http_cancel_all(c);
+	/* Callbacks of the cancel may have queued more: cancel until empty. */
+	while (http_pending(c) > 0)
+		http_cancel_all(c);
+	curl_multi_cleanup(c->multi);
+	free(c->base_url);
+	if (c->auth_header) {
+		explicit_bzero(c->auth_header, strlen(c->auth_header));
+		free(c->auth_header);
+	}
+	free(c->ca_file);
+	free(c);
+}
+
+unsigned http_pending(const struct http_client *c)
+{
+	return c->ready.n + c->waiting.n + c->active.n;
+}
+
+uint64_t http_requests_sent(const struct http_client *c)
+{
+	return c->sent;
+}
+
+char *http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(3 * n + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			*o++ = (char)ch;
+		} else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* --- one attempt --- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct request *r = ud;
+	size_t n = size * nmemb;
+
+	/* CURLOPT_MAXFILESIZE does not stop chunked bodies (DESIGN.md §10). */
+	if (r->body.len + n > r->c->max_body) {
+		r->too_big = true;
+		return 0;
+	}
+	buf_append(&r->body, data, n);
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct request *r = ud;
+	size_t n = size * nmemb;
+	char line[64];
+
+	/* A new status line (after a 100 Continue) starts a new header set. */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		r->retry_after_header_ms = -1;
+	if (n > 12 && n < sizeof(line) && strncasecmp(data, "Retry-After:", 12) == 0) {
+		char *end;
+		long long secs;
+
+		memcpy(line, data + 12, n - 12);
+		line[n - 12] = '\0';
+		secs = strtoll(line, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		/* Only delta-seconds; an HTTP date falls back to the backoff. */
+		if (end != line && !*end && secs >= 0 && secs < 86400)
+			r->retry_after_header_ms = secs * 1000;
+	}
+	return n;
+}
+
+static void easy_options(struct request *r)
+{
+	struct http_client *c = r->c;
+	CURL *e = r->easy;
+	char *url = xasprintf("%s%s", c->base_url, r->path);
+
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	free(url); /* libcurl copies string options */
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Never follow a redirect: it would carry the token to another host. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* An http_proxy from the environment must never see the token. */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "synapse-janitor/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	if (r->method == HTTP_DELETE) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->json_body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->json_body));
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+}
+
+static struct curl_slist *build_headers(const struct request *r)
+{
+	struct curl_slist *h = NULL;
+
+	h = curl_slist_append(h, "Accept: application/json");
+	if (r->method == HTTP_DELETE) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		h = curl_slist_append(h, "Expect:");
+	}
+	if (r->with_auth && r->c->auth_header)
+		h = curl_slist_append(h, r->c->auth_header);
+	if (!h)
+		fatal("out of memory (HTTP headers)");
+	return h;
+}
+
+/* Start the next attempt; on failure the request completes with -EIO. */
+static int attempt_start(struct request *r)
+{
+	struct http_client *c = r->c;
+
+	if (!r->easy) {
+		r->easy = curl_easy_init();
+		if (!r->easy)
+			return -ENOMEM;
+		r->headers = build_headers(r);
+		easy_options(r);
+	}
+	buf_reset(&r->body);
+	r->too_big = false;
+	r->retry_after_header_ms = -1;
+	r->errbuf[0] = '\0';
+	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
+		return -EIO;
+	r->attempts++;
+	c->sent++;
+	req_attach(r, REQ_ACTIVE, false);
+	return 0;
+}
+
+static int submit(struct http_client *c, enum http_method method, const char *path,
+		  bool with_auth, const char *json_body, http_done_fn done, void *userdata)
+{
+	struct request *r;
+
+	if (!c || !path || path[0] != '/' || !done)
+		return -EINVAL;
+	r = xcalloc(1, sizeof(*r));
+	r->c = c;
+	r->seq = ++c->next_seq;
+	r->method = method;
+	r->with_auth = with_auth;
+	r->path = xstrdup(path);
+	r->json_body = xstrdup(json_body);
+	r->done = done;
+	r->ud = userdata;
+	r->retry_after_header_ms = -1;
+	req_attach(r, REQ_READY, false);
+	return 0;
+}
+
+int http_get(struct http_client *c, const char *path, bool with_auth,
+	     http_done_fn done, void *userdata)
+{
+	return submit(c, HTTP_GET, path, with_auth, NULL, done, userdata);
+}
+
+int http_delete(struct http_client *c, const char *path, const char *json_body,
+		http_done_fn done, void *userdata)
+{
+	return submit(c, HTTP_DELETE, path, true, json_body ? json_body : "{}", done, userdata);
+}
+
+/* --- completion and retries --- */
+
+static int error_of(CURLcode rc, bool too_big)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return -ECONNRESET;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_WEIRD_SERVER_REPLY:
+		return -EPROTO;
+	case CURLE_WRITE_ERROR:
+		return too_big ? -EMSGSIZE : -EIO;
+	default:
+		return -EIO;
+	}
+}
+
+/* Runs the callback with the final attempt and frees the request; the
+ * request is on no list by then, so the callback may do anything. */
+static void complete(struct request *r, int error, const char *error_text)
+{
+	struct http_response resp = {
+		.method = r->method,
+		.path = r->path,
+		.body = r->body.data ? r->body.data : "",
+		.body_len = r->body.len,
+		.content_type = "",
+		.error = error,
+		.error_text = error_text ? error_text : "",
+		.attempts = r->attempts,
+	};
+	char *ct = NULL;
+
+	req_detach(r);
+	if (r->easy && error != -ECANCELED) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+		if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+			resp.content_type = ct;
+	}
+	if (error == -ECANCELED) {
+		resp.body = "";
+		resp.body_len = 0;
+	}
+	r->done(&resp, r->ud);
+	request_free(r);
+}
+
+static bool should_retry(const struct request *r, long status, int error)
+{
+	if (r->attempts >= r->c->max_attempts)
+		return false;
+	/* A 429 was refused, not acted on: safe to resend even a DELETE. A DELETE
+	 * whose answer was lost must never be re-sent (DESIGN.md §6.9). */
+	if (error == 0 && status == 429)
+		return true;
+	if (r->method != HTTP_GET)
+		return false;
+	if (error == 0)
+		return status >= 500 && status <= 599;
+	return error == -ETIMEDOUT || error == -ECONNRESET || error == -ECONNREFUSED;
+}
+
+/* retry_after_ms of a 429 body (API.md), or -1. */
+static int64_t retry_after_body_ms(const struct request *r)
+{
+	struct json_object *o;
+	int64_t ms = -1;
+
+	if (r->body.len == 0 || json_parse_strict(r->body.data, r->body.len, &o, NULL, 0) < 0)
+		return -1;
+	if (json_get_int64(o, "retry_after_ms", &ms) < 0 || ms < 0)
+		ms = -1;
+	json_object_put(o);
+	return ms;
+}
+
+/* Exponential backoff with full jitter; a 429 waits what the server asked. */
+static uint64_t retry_delay_ms(struct request *r, long status)
+{
+	struct http_client *c = r->c;
+	uint64_t cap = c->backoff_base_ms;
+
+	if (status == 429) {
+		int64_t asked = retry_after_body_ms(r);
+
+		if (asked < 0)
+			asked = r->retry_after_header_ms;
+		if (asked >= 0)
+			return (uint64_t)asked < c->backoff_max_ms ? (uint64_t)asked : c->backoff_max_ms;
+	}
+	for (unsigned i = 1; i < r->attempts && cap < c->backoff_max_ms; i++)
+		cap *= 2;
+	if (cap > c->backoff_max_ms)
+		cap = c->backoff_max_ms;
+	return rng_next(c) % (cap + 1);
+}
+
+static void on_finished(struct request *r, CURLcode rc)
+{
+	struct http_client *c = r->c;
+	long status = 0;
+	int error = error_of(rc, r->too_big);
+	const char *text;
+
+	curl_multi_remove_handle(c->multi, r->easy);
+	req_detach(r);
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (should_retry(r, status, error)) {
+		r->due_ms = monotonic_ms() + (int64_t)retry_delay_ms(r, status);
+		req_attach(r, REQ_WAITING, false);
+		return;
+	}
+	if (error == -EMSGSIZE)
+		text = "response body over the size limit";
+	else if (error)
+		text = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+	else
+		text = "";
+	complete(r, error, text);
+}
+
+static void drain_finished(struct http_client *c)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(c->multi, &left))) {
+		char *priv = NULL;
+		CURLcode rc = m->data.result;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		/* on_finished may run callbacks that remove other handles, which
+		 * drops their messages: m is not used after this. */
+		on_finished((struct request *)priv, rc);
+	}
+}
+
+static struct request *first_older(struct req_list *l, uint64_t seq)
+{
+	for (struct request *r = l->head; r; r = r->next)
+		if (r->seq <= seq)
+			return r;
+	return NULL;
+}
+
+void http_cancel_all(struct http_client *c)
+{
+	/* Requests submitted by the callbacks below are not cancelled here:
+	 * a callback that always resubmits would never let this end. */
+	uint64_t last = c->next_seq;
+	struct request *r;
+
+	while ((r = first_older(&c->active, last)) || (r = first_older(&c->waiting, last)) ||
+	       (r = first_older(&c->ready, last))) {
+		if (r->where == REQ_ACTIVE)
+			curl_multi_remove_handle(c->multi, r->easy);
+		req_detach(r);
+		complete(r, -ECANCELED, "cancelled");
+	}
+}
+
+/* --- the loop --- */
+
+static void promote_due_retries(struct http_client *c)
+{
+	int64_t now = monotonic_ms();
+	struct request *r, *next;
+
+	/* Retries go first: they were submitted before anything still queued. */
+	for (r = c->waiting.tail; r; r = next) {
+		next = r->prev;
+		if (r->due_ms <= now)
+			req_attach(r, REQ_READY, true);
+	}
+}
+
+static bool rate_allows(struct http_client *c, int64_t now_us)
+{
+	return !c->rate_limit || now_us >= c->next_start_us;
+}
+
+static bool can_start_now(struct http_client *c)
+{
+	return c->ready.n > 0 && c->active.n < c->concurrency && rate_allows(c, monotonic_us());
+}
+
+static void start_ready(struct http_client *c)
+{
+	while (c->ready.head && c->active.n < c->concurrency) {
+		struct request *r = c->ready.head;
+		int64_t now_us = monotonic_us();
+		int e;
+
+		if (!rate_allows(c, now_us))
+			break;
+		if (c->rate_limit) {
+			/* A bucket of one: starts are spaced 1/rate apart. */
+			int64_t from = c->next_start_us > now_us ? c->next_start_us : now_us;
+
+			c->next_start_us = from + 1000000 / c->rate_limit;
+		}
+		req_detach(r);
+		e = attempt_start(r);
+		if (e < 0)
+			complete(r, e, "the request could not be started");
+	}
+}
+
+static long poll_timeout_ms(struct http_client *c)
+{
+	long t = POLL_MAX_MS, curl_t = -1;
+	int64_t now = monotonic_ms();
+
+	if (curl_multi_timeout(c->multi, &curl_t) == CURLM_OK && curl_t >= 0 && curl_t < t)
+		t = curl_t;
+	for (struct request *r = c->waiting.head; r; r = r->next)
+		if (r->due_ms - now < t)
+			t = (long)(r->due_ms - now);
+	if (c->ready.n > 0 && c->active.n < c->concurrency && c->rate_limit) {
+		int64_t wait = (c->next_start_us - monotonic_us()) / 1000 + 1;
+
+		if (wait < t)
+			t = (long)wait;
+	}
+	return t < 0 ? 0 : t;
+}
+
+static int stop_all(struct http_client *c)
+{
+	/* Bounded: callbacks may submit again while being cancelled. */
+	for (int round = 0; round < 100 && http_pending(c) > 0; round++)
+		http_cancel_all(c);
+	return -ECANCELED;
+}
+
+int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
+{
+	int running;
+
+	for (;;) {
+		if (http_pending(c) == 0)
+			return 0;
+		if (should_stop && should_stop(ud))
+			return stop_all(c);
+		promote_due_retries(c);
+		start_ready(c);
+		curl_multi_perform(c->multi, &running);
+		drain_finished(c);
+		if (http_pending(c) == 0)
+			return 0;
+		if (can_start_now(c))
+			continue;
+		curl_multi_poll(c->multi, NULL, 0, (int)poll_timeout_ms(c), NULL);
+	}
+}

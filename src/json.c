@@ -1,4 +1,270 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "json.h"
+#include "log.h"
+#include "util.h"
+
+/* Deep enough for any Admin API answer (events nest a few levels), shallow
+ * enough that a hostile body cannot make freeing the tree recurse far. */
+#define JSON_MAX_DEPTH 64
+
+static bool only_whitespace(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* json-c accepts NaN and Infinity (and turns 1e400 into inf) even in strict
+ * mode; RFC 8259 has no such numbers. */
+static bool all_numbers_finite(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!all_numbers_finite(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (!all_numbers_finite(val))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+/* json-c 0.16 takes 'single-quoted' object keys even in strict mode: refuse
+ * any single quote outside a string. */
+static bool single_quote_outside_strings(const char *s, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+		} else if (s[i] == '"') {
+			in_string = true;
+		} else if (s[i] == '\'') {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_error(char *err, size_t errlen, const char *what)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "not JSON: %s", what);
+	return -EBADMSG;
+}
+
+int json_parse_strict(const char *data, size_t len, struct json_object **out,
+		      char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error e;
+	size_t end;
+	int r = 0;
+
+	*out = NULL;
+	if (len == 0 || only_whitespace(data, len))
+		return parse_error(err, errlen, "empty body");
+	if (len > INT_MAX)
+		return parse_error(err, errlen, "body too large");
+	if (memchr(data, '\0', len))
+		return parse_error(err, errlen, "NUL byte in the body");
+	if (single_quote_outside_strings(data, len))
+		return parse_error(err, errlen, "single quote outside a string");
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok)
+		fatal("out of memory (json tokener)");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, data, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/* A bare number or literal at the very end is only complete once the
+	 * tokener sees the end of the input: a final NUL says so. */
+	if (!o && e == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (e != json_tokener_success) {
+		r = parse_error(err, errlen, json_tokener_error_desc(e));
+	} else if (!o) {
+		r = parse_error(err, errlen, "null instead of a value");
+	} else if (end < len && !only_whitespace(data + end, len - end)) {
+		r = parse_error(err, errlen, "trailing data after the value");
+	} else if (!all_numbers_finite(o)) {
+		r = parse_error(err, errlen, "NaN or infinite number");
+	}
+	json_tokener_free(tok);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*out = o;
+	return 0;
+}
+
+/* *val is only written on success. */
+static int get_member(struct json_object *obj, const char *key, enum json_type type,
+		      struct json_object **val)
+{
+	struct json_object *v;
+
+	if (!obj || !json_object_is_type(obj, json_type_object))
+		return -EINVAL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return -ENOENT;
+	if (!v)
+		return -ENODATA;
+	if (!json_object_is_type(v, type))
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+int json_get_string(struct json_object *obj, const char *key, const char **out)
+{
+	struct json_object *v;
+	int r = get_member(obj, key, json_type_string, &v);
+
+	if (r < 0)
+		return r;
+	/* "\u0000" inside a string would silently cut it short in C. */
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return -EINVAL;
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* json-c saturates integers it cannot hold (at INT64_MIN, or at INT64_MAX /
+ * UINT64_MAX): such values are refused rather than clamped. */
+static bool json_int64_value(struct json_object *v, int64_t *out)
+{
+	int64_t i;
+
+	if (!v || !json_object_is_type(v, json_type_int))
+		return false;
+	i = json_object_get_int64(v);
+	if (i == INT64_MIN)
+		return false;
+	if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
+		return false;
+	*out = i;
+	return true;
+}
+
+int json_get_int64(struct json_object *obj, const char *key, int64_t *out)
+{
+	struct json_object *v;
+	int r = get_member(obj, key, json_type_int, &v);
+
+	if (r < 0)
+		return r;
+	return json_int64_value(v, out) ? 0 : -EINVAL;
+}
+
+int json_get_bool(struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v;
+	int r = get_member(obj, key, json_type_boolean, &v);
+
+	if (r == 0)
+		*out = json_object_get_boolean(v);
+	return r;
+}
+
+int json_get_array(struct json_object *obj, const char *key, struct json_object **out)
+{
+	return get_member(obj, key, json_type_array, out);
+}
+
+int json_get_object(struct json_object *obj, const char *key, struct json_object **out)
+{
+	return get_member(obj, key, json_type_object, out);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n, i;
+	unsigned cp;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* RFC 8259 §7: quote and backslash escaped, control characters as \uXXXX
+ * (or their short forms); valid UTF-8 passes through, an invalid byte
+ * becomes U+FFFD so the output is always valid JSON. */
+void json_append_string(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	buf_putc(b, '"');
+	while (*p) {
+		size_t n;
+
+		switch (*p) {
+		case '"': buf_puts(b, "\\\""); break;
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		case '\b': buf_puts(b, "\\b"); break;
+		case '\f': buf_puts(b, "\\f"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				buf_printf(b, "\\u%04x", *p);
+			} else if (*p < 0x80) {
+				buf_putc(b, (char)*p);
+			} else if ((n = utf8_sequence(p)) > 0) {
+				buf_append(b, p, n);
+				p += n;
+				continue;
+			} else {
+				buf_puts(b, "\\ufffd");
+			}
+		}
+		p++;
+	}
+	buf_putc(b, '"');
+}

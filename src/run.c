@@ -670,7 +670,7 @@ int run_once(const struct run_options *o, struct run_summary *s)
 	}
 	r = http_open(&run, o->token);
 	if (r == 0)
-		r = check_server(&run, false);
+		r = check_server(&run, true);
 	if (r == 0)
 		r = resolve_protected_aliases(&run);
 	if (r == 0)

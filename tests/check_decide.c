@@ -9,6 +9,10 @@
 
 #include "decide.h"
 
+/* ROOM() sets defaults that a case may override. */
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define DAY (86400LL * 1000)
 #define NOW (1795000000000LL) /* a fixed "now" in ms */
 #define RANGE(lo, hi) { .set = true, .min = (lo), .max = (hi) }
@@ -35,6 +39,7 @@ struct decide_case {
 	const char *want_rule;     /* NULL: none */
 	unsigned want_need;
 	const char *want_reason;   /* substring of the reason, or NULL */
+	bool public_unprotected;   /* protect.public: false */
 };
 
 static const struct rule R_ABANDONED = {
@@ -111,7 +116,7 @@ static const struct decide_case cases[] = {
 	{ "local min 5 met", { R_LOCAL_MIN }, 1, ROOM(.members = 9, .local = 5), VERDICT_RECORD, "busy", 0, NULL },
 	{ "local min 5 not met", { R_LOCAL_MIN }, 1, ROOM(.members = 9, .local = 4), VERDICT_KEEP, NULL, 0, NULL },
 	{ "public: true wanted, is public (no protection)", { R_PUBLIC }, 1, ROOM(.is_public = TRI_TRUE),
-	  VERDICT_RECORD, "pub", 0, NULL },
+	  VERDICT_RECORD, "pub", 0, NULL, true },
 	{ "public: true wanted, is private", { R_PUBLIC }, 1, ROOM(.is_public = TRI_FALSE), VERDICT_KEEP, NULL, 0, NULL },
 	{ "public: false wanted, is private", { R_NOT_PUBLIC }, 1, ROOM(.is_public = TRI_FALSE),
 	  VERDICT_RECORD, "private", 0, "not public" },
@@ -192,7 +197,7 @@ static void make_policy(struct policy *p, const struct decide_case *c)
 	p->protect.aliases = (struct string_list){ aliases, 2 };
 	p->protect.names = (struct string_list){ names, 1 };
 	p->protect.creators = (struct string_list){ creators, 1 };
-	p->protect.is_public = true;
+	p->protect.is_public = !c->public_unprotected;
 	p->protect.spaces = true;
 	p->rules = (struct rule *)c->rules;
 	p->n_rules = c->n_rules;
@@ -200,6 +205,7 @@ static void make_policy(struct policy *p, const struct decide_case *c)
 
 static void make_facts(struct room_facts *f, const struct room_spec *r)
 {
+	memset(f, 0, sizeof(*f));
 	room_facts_clear(f);
 	f->room_id = (char *)r->id;
 	f->name = (char *)r->name;
@@ -270,7 +276,7 @@ END_TEST
 
 START_TEST(test_inactive_days)
 {
-	struct room_facts f;
+	struct room_facts f = { 0 };
 
 	room_facts_clear(&f);
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), -1);

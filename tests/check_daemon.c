@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The real daemon binary, end to end: a real NOTIFY_SOCKET (an AF_UNIX
+ * datagram socket bound here), a policy written here, and a homeserver:
+ * the fake Synapse for runs, or a tiny in-process server that refuses the
+ * token or never answers. Checks READY=1/STATUS=/WATCHDOG=1/RELOADING=1/
+ * STOPPING=1, scheduled runs, SIGUSR1, SIGHUP with a broken and a good
+ * policy, SIGTERM mid-scan, the metrics file, and a refused token.
+ *
+ * Exits 77 (skip) when the binary cannot load a policy (--check-config
+ * fails), e.g. in a tree without the policy loader. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+/* --- Test environment ------------------------------------------------------ */
+
+#define MAX_MSGS 512
+
+struct notify_msg {
+	double t;          /* seconds since the daemon was started */
+	char text[512];
+};
+
+struct env {
+	char dir[64];
+	char policy[128], token_file[128], jsonl[128], csv[128], state[128], metrics[128];
+	char log[128], sock_path[96];
+	int sock;
+	pid_t pid;
+	double t0;
+	struct notify_msg msgs[MAX_MSGS];
+	size_t n_msgs;
+	struct fake_server fake;
+	char url[128];
+	char token[128];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *binary(void)
+{
+	static char path[512];
+	const char *b = getenv("top_builddir");
+
+	snprintf(path, sizeof(path), "%s/synapse-janitor", b ? b : ".");
+	return path;
+}
+
+static void write_file(const char *path, unsigned mode, const char *fmt, ...)
+{
+	va_list ap;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	FILE *f;
+
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	fchmod(fd, mode);
+	f = fdopen(fd, "w");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void env_init(struct env *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "/tmp/check_daemon.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(e->dir));
+#define P(field, name) snprintf(e->field, sizeof(e->field), "%s/" name, e->dir)
+	P(policy, "policy.yaml");
+	P(token_file, "admin-token");
+	P(jsonl, "decisions.jsonl");
+	P(csv, "candidates.csv");
+	P(state, "state.json");
+	P(metrics, "synapse-janitor.prom");
+	P(log, "daemon.log");
+	P(sock_path, "notify.sock");
+#undef P
+	e->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(e->sock, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", e->sock_path);
+	ck_assert_int_eq(bind(e->sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	e->pid = -1;
+}
+
+static void env_cleanup(struct env *e)
+{
+	char cmd[128];
+
+	if (e->pid > 0) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+	}
+	fake_stop(&e->fake);
+	close(e->sock);
+	/* Keep the daemon's log for a failed test's reader. */
+	if (getenv("KEEP_TMP") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", e->dir);
+	}
+}
+
+static void print_log(const struct env *e)
+{
+	char line[1024];
+	FILE *f = fopen(e->log, "r");
+
+	if (!f)
+		return;
+	fprintf(stderr, "--- daemon log (%s)\n", e->log);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
+}
+
+/* The policy: every room is recorded by one rule whose name says which
+ * policy decided (so a run shows which policy it used). */
+static void write_policy(const struct env *e, const char *rule, const char *schedule,
+			 bool run_at_start)
+{
+	write_file(e->policy, 0600,
+		   "homeserver:\n"
+		   "  url: %s\n"
+		   "  token_file: %s\n"
+		   "  timeout: 2s\n"
+		   "  page_size: 10\n"
+		   "schedule:\n"
+		   "  %s\n"
+		   "  run_at_start: %s\n"
+		   "dry_run: true\n"
+		   "rules:\n"
+		   "  - name: %s\n"
+		   "    action: record\n"
+		   "    match:\n"
+		   "      joined_members: {min: 0}\n"
+		   "records:\n"
+		   "  csv: %s\n"
+		   "  jsonl: %s\n"
+		   "state_file: %s\n"
+		   "metrics_file: %s\n",
+		   e->url, e->token_file, schedule, run_at_start ? "true" : "false", rule,
+		   e->csv, e->jsonl, e->state, e->metrics);
+}
+
+static void start_daemon(struct env *e, const char *watchdog_usec)
+{
+	write_file(e->token_file, 0600, "%s\n", e->token);
+	e->t0 = now_s();
+	e->pid = fork();
+	ck_assert_int_ge(e->pid, 0);
+	if (e->pid == 0) {
+		int fd = open(e->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char pid[32];
+
+		dup2(fd, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		setenv("NOTIFY_SOCKET", e->sock_path, 1);
+		unsetenv("JOURNAL_STREAM");
+		unsetenv("CREDENTIALS_DIRECTORY");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		if (watchdog_usec) {
+			snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+			setenv("WATCHDOG_USEC", watchdog_usec, 1);
+			setenv("WATCHDOG_PID", pid, 1);
+		}
+		execl(binary(), "synapse-janitor", "-c", e->policy, "--log-target=console",
+		      (char *)NULL);
+		_exit(127);
+	}
+}
+
+/* Receive notifications for up to timeout seconds; stop at the first one
+ * containing want (NULL: keep going). Returns the message or NULL. */
+static const struct notify_msg *pump(struct env *e, const char *want, double timeout)
+{
+	double end = now_s() + timeout;
+
+	for (;;) {
+		double left = end - now_s();
+		struct pollfd pfd = { .fd = e->sock, .events = POLLIN };
+		char buf[512];
+		ssize_t n;
+
+		if (left <= 0)
+			return NULL;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = recv(e->sock, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			continue;
+		buf[n] = '\0';
+		if (e->n_msgs < MAX_MSGS) {
+			struct notify_msg *m = &e->msgs[e->n_msgs++];
+
+			m->t = now_s() - e->t0;
+			snprintf(m->text, sizeof(m->text), "%s", buf);
+			if (want && strstr(buf, want))
+				return m;
+		}
+	}
+}
+
+/* The first notification containing want received since message number
+ * from (already received, or arriving within timeout). */
+static const struct notify_msg *expect_since(struct env *e, size_t from, const char *want,
+					     double timeout)
+{
+	const struct notify_msg *m = NULL;
+
+	for (size_t i = from; i < e->n_msgs && !m; i++)
+		if (strstr(e->msgs[i].text, want))
+			m = &e->msgs[i];
+	if (!m)
+		m = pump(e, want, timeout);
+
+	if (!m) {
+		print_log(e);
+		ck_abort_msg("no %s within %.1f s", want, timeout);
+	}
+	return m;
+}
+
+static const struct notify_msg *expect_notify(struct env *e, const char *want, double timeout)
+{
+	return expect_since(e, e->n_msgs, want, timeout);
+}
+
+/* Wait for the daemon to exit; returns the exit status, or -1 on timeout. */
+static int wait_exit(struct env *e, double timeout, double *took)
+{
+	double start = now_s();
+	int status;
+
+	while (now_s() - start < timeout) {
+		pid_t r = waitpid(e->pid, &status, WNOHANG);
+
+		if (r == e->pid) {
+			e->pid = -1;
+			*took = now_s() - start;
+			pump(e, NULL, 0.1); /* what it sent last */
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		pump(e, NULL, 0.01);
+	}
+	return -1;
+}
+
+/* The distinct run_ids in the decisions JSONL, and which rule names the
+ * rows of the last run carry. */
+struct runs {
+	unsigned n;
+	char last_run_id[64];
+	char last_rule[64];
+};
+
+static struct runs read_runs(const struct env *e)
+{
+	struct runs r = { 0 };
+	char line[8192], seen[64][64];
+	FILE *f = fopen(e->jsonl, "r");
+
+	if (!f)
+		return r;
+	while (fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line), *v;
+		const char *id = NULL, *rule = NULL;
+
+		if (!o)
+			continue;
+		if (json_object_object_get_ex(o, "run_id", &v) && json_object_is_type(v, json_type_string))
+			id = json_object_get_string(v);
+		if (json_object_object_get_ex(o, "rule", &v) && json_object_is_type(v, json_type_string))
+			rule = json_object_get_string(v);
+		if (id) {
+			bool known = false;
+
+			for (unsigned i = 0; i < r.n && i < 64; i++)
+				known |= strcmp(seen[i], id) == 0;
+			if (!known && r.n < 64)
+				snprintf(seen[r.n++], sizeof(seen[0]), "%s", id);
+			snprintf(r.last_run_id, sizeof(r.last_run_id), "%s", id);
+			if (rule)
+				snprintf(r.last_rule, sizeof(r.last_rule), "%s", rule);
+		}
+		json_object_put(o);
+	}
+	fclose(f);
+	return r;
+}
+
+/* Wait until the JSONL shows at least n runs (serving notifications). */
+static struct runs wait_runs(struct env *e, unsigned n, double timeout)
+{
+	double end = now_s() + timeout;
+	struct runs r;
+
+	do {
+		r = read_runs(e);
+		if (r.n >= n)
+			return r;
+		pump(e, NULL, 0.1);
+	} while (now_s() < end);
+	print_log(e);
+	ck_abort_msg("%u runs after %.1f s, want %u", r.n, timeout, n);
+	return r;
+}
+
+static void fake_up(struct env *e, unsigned rooms)
+{
+	char n[16];
+	const char *args[] = { "--generate", n, "--seed", "42", NULL };
+
+	snprintf(n, sizeof(n), "%u", rooms);
+	ck_assert_int_eq(fake_start(&e->fake, args), 0);
+	snprintf(e->url, sizeof(e->url), "%s", e->fake.url);
+	snprintf(e->token, sizeof(e->token), "%s", "admin-secret-token");
+}
+
+static void fake_latency(struct env *e, unsigned ms)
+{
+	char spec[128];
+
+	snprintf(spec, sizeof(spec),
+		 "{\"faults\":[{\"endpoint\":\"any\",\"kind\":\"latency\",\"ms\":%u,\"count\":-1}]}", ms);
+	ck_assert_int_eq(fake_set_faults(&e->fake, spec), 0);
+}
+
+/* --- A tiny homeserver for what the fake need not be used for --------------
+ * It answers server_version like Synapse 1.68 (captures/002) and then
+ * either refuses every token as Synapse does (captures/004: 401
+ * M_UNKNOWN_TOKEN) or never answers at all (a hung server). */
+
+enum mini_mode { MINI_REFUSE, MINI_HANG };
+
+struct mini {
+	int fd;
+	int port;
+	enum mini_mode mode;
+	pthread_t thread;
+	int held[64];
+	int n_held;
+};
+
+static void mini_send(int c, const char *status, const char *body)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\nServer: Synapse/1.68.0\r\n\r\n", status, strlen(body));
+
+	if (write(c, head, (size_t)n) < 0 || write(c, body, strlen(body)) < 0)
+		return;
+}
+
+static void *mini_main(void *ud)
+{
+	struct mini *m = ud;
+
+	for (;;) {
+		char req[4096];
+		ssize_t n;
+		int c = accept(m->fd, NULL, NULL);
+
+		if (c < 0)
+			return NULL;
+		n = read(c, req, sizeof(req) - 1);
+		req[n > 0 ? n : 0] = '\0';
+		if (strstr(req, "/_synapse/admin/v1/server_version")) {
+			mini_send(c, "200 OK", "{\"server_version\":\"1.68.0\",\"python_version\":\"3.11.2\"}");
+		} else if (m->mode == MINI_REFUSE) {
+			mini_send(c, "401 Unauthorized",
+				  "{\"errcode\":\"M_UNKNOWN_TOKEN\",\"error\":\"Invalid access token passed.\",\"soft_logout\":false}");
+		} else if (m->n_held < 64) {
+			m->held[m->n_held++] = c; /* never answered */
+			continue;
+		}
+		close(c);
+	}
+}
+
+static void mini_start(struct mini *m, enum mini_mode mode, struct env *e)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	memset(m, 0, sizeof(*m));
+	m->mode = mode;
+	m->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(m->fd, 0);
+	ck_assert_int_eq(bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(m->fd, 16), 0);
+	ck_assert_int_eq(getsockname(m->fd, (struct sockaddr *)&sa, &len), 0);
+	m->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&m->thread, NULL, mini_main, m), 0);
+	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", m->port);
+	snprintf(e->token, sizeof(e->token), "syt_not_a_valid_token");
+}
+
+static void mini_stop(struct mini *m)
+{
+	shutdown(m->fd, SHUT_RDWR);
+	pthread_join(m->thread, NULL);
+	close(m->fd);
+	for (int i = 0; i < m->n_held; i++)
+		close(m->held[i]);
+}
+
+/* --- Tests ------------------------------------------------------------------ */
+
+static bool seen(const struct env *e, size_t from, const char *want, size_t *at)
+{
+	for (size_t i = from; i < e->n_msgs; i++) {
+		if (strstr(e->msgs[i].text, want)) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+
+/* READY=1 with the next run in STATUS=, runs every 2 s, watchdog pings at
+ * half the period, the metrics file after a run, SIGTERM -> exit 0. */
+START_TEST(test_schedule_watchdog_metrics)
+{
+	struct env e;
+	const struct notify_msg *ready;
+	struct runs r;
+	double took, last = -1, max_gap = 0;
+	unsigned pings = 0;
+	char text[8192];
+	FILE *f;
+	size_t n;
+
+	env_init(&e);
+	fake_up(&e, 30);
+	write_policy(&e, "policy-a", "every: 2s", false);
+	start_daemon(&e, "1000000");
+	ready = expect_notify(&e, "READY=1", 20);
+	ck_assert_msg(strstr(ready->text, "STATUS=") && strstr(ready->text, "next run at"),
+		      "READY without the next run: %s", ready->text);
+
+	/* Watchdog pings for 2.5 s: about every 0.5 s. */
+	pump(&e, NULL, 2.5);
+	for (size_t i = 0; i < e.n_msgs; i++) {
+		if (strcmp(e.msgs[i].text, "WATCHDOG=1") != 0)
+			continue;
+		if (last >= 0 && e.msgs[i].t - last > max_gap)
+			max_gap = e.msgs[i].t - last;
+		last = e.msgs[i].t;
+		pings++;
+	}
+	printf("watchdog: %u pings, longest gap %.3f s\n", pings, max_gap);
+	ck_assert_uint_ge(pings, 3);
+	ck_assert_msg(max_gap < 0.8, "watchdog gap %.3f s for a 1 s watchdog", max_gap);
+
+	/* every: 2s -> runs without being asked; STATUS then has the counts. */
+	r = wait_runs(&e, 2, 10);
+	ck_assert_str_eq(r.last_rule, "policy-a");
+	expect_since(&e, 0, "last run", 5);
+
+	f = fopen(e.metrics, "r");
+	ck_assert_msg(f != NULL, "no metrics file %s", e.metrics);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE synapse_janitor_last_run_success gauge\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsynapse_janitor_last_run_success 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsynapse_janitor_rooms_scanned 30\n"));
+
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 5, &took), 0);
+	ck_assert_msg(seen(&e, 0, "STOPPING=1", NULL), "no STOPPING=1");
+	env_cleanup(&e);
+}
+END_TEST
+
+/* SIGUSR1 runs now; SIGHUP with a broken policy keeps the old one
+ * (RELOADING=1 then READY=1), with a good one switches. */
+START_TEST(test_usr1_and_reload)
+{
+	struct env e;
+	const struct notify_msg *ready;
+	struct runs r;
+	size_t mark, at;
+	double took;
+
+	env_init(&e);
+	fake_up(&e, 12);
+	write_policy(&e, "policy-a", "every: 1h", false);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "READY=1", 20);
+	pump(&e, NULL, 0.5);
+	ck_assert_uint_eq(read_runs(&e).n, 0); /* nothing scheduled for an hour */
+
+	mark = e.n_msgs;
+	kill(e.pid, SIGUSR1);
+	r = wait_runs(&e, 1, 10);
+	ck_assert_str_eq(r.last_rule, "policy-a");
+	expect_since(&e, mark, "last run", 5);
+
+	/* A broken policy: the old one stays. */
+	write_file(e.policy, 0600, "homeserver:\n  url: [unclosed\nschedule: 12\n");
+	mark = e.n_msgs;
+	kill(e.pid, SIGHUP);
+	ready = expect_notify(&e, "READY=1", 10);
+	ck_assert_msg(seen(&e, mark, "RELOADING=1", &at), "no RELOADING=1");
+	ck_assert_ptr_nonnull(strstr(e.msgs[at].text, "MONOTONIC_USEC="));
+	ck_assert_msg(e.msgs + at < ready, "READY=1 came before RELOADING=1");
+	mark = e.n_msgs;
+	kill(e.pid, SIGUSR1);
+	r = wait_runs(&e, 2, 10);
+	ck_assert_str_eq(r.last_rule, "policy-a");
+	expect_since(&e, mark, "last run", 5);
+
+	/* A good one: the next run uses it. */
+	write_policy(&e, "policy-b", "every: 1h", false);
+	mark = e.n_msgs;
+	kill(e.pid, SIGHUP);
+	ready = expect_notify(&e, "READY=1", 10);
+	ck_assert_msg(seen(&e, mark, "RELOADING=1", &at) && e.msgs + at < ready, "no RELOADING=1 before READY=1");
+	kill(e.pid, SIGUSR1);
+	r = wait_runs(&e, 3, 10);
+	ck_assert_str_eq(r.last_rule, "policy-b");
+
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 5, &took), 0);
+	env_cleanup(&e);
+}
+END_TEST
+
+static void sigterm_mid_run(struct env *e, const char *what)
+{
+	double took;
+	int code;
+
+	expect_notify(e, "READY=1", 30);
+	expect_notify(e, "STATUS=Running", 10);
+	pump(e, NULL, 1.0); /* well into the scan */
+	kill(e->pid, SIGTERM);
+	code = wait_exit(e, 10, &took);
+	printf("SIGTERM with %s: exit %d after %.3f s\n", what, code, took);
+	if (code != 0)
+		print_log(e);
+	ck_assert_int_eq(code, 0);
+	ck_assert_msg(took < 5.0, "stopped after %.3f s", took);
+	ck_assert_msg(seen(e, 0, "STOPPING=1", NULL), "no STOPPING=1");
+}
+
+/* SIGTERM with a slow homeserver mid-scan: exit 0 within 5 s. */
+START_TEST(test_sigterm_slow_server)
+{
+	struct env e;
+
+	env_init(&e);
+	fake_up(&e, 200);
+	fake_latency(&e, 400);
+	write_policy(&e, "policy-a", "every: 1h", true);
+	start_daemon(&e, NULL);
+	sigterm_mid_run(&e, "a slow homeserver (400 ms a request)");
+	env_cleanup(&e);
+}
+END_TEST
+
+/* SIGTERM while a request never gets an answer. */
+START_TEST(test_sigterm_hung_server)
+{
+	struct env e;
+	struct mini m;
+
+	env_init(&e);
+	mini_start(&m, MINI_HANG, &e);
+	write_policy(&e, "policy-a", "every: 1h", true);
+	start_daemon(&e, NULL);
+	sigterm_mid_run(&e, "a homeserver that never answers");
+	env_cleanup(&e);
+	mini_stop(&m);
+}
+END_TEST
+
+/* A refused token at start: exit 1 at once, never READY=1. */
+START_TEST(test_refused_token)
+{
+	struct env e;
+	struct mini m;
+	double took;
+	int code;
+
+	env_init(&e);
+	mini_start(&m, MINI_REFUSE, &e);
+	write_policy(&e, "policy-a", "every: 1h", false);
+	start_daemon(&e, NULL);
+	code = wait_exit(&e, 20, &took);
+	if (code != 1)
+		print_log(&e);
+	ck_assert_int_eq(code, 1);
+	ck_assert_msg(!seen(&e, 0, "READY=1", NULL), "READY=1 despite a refused token");
+	env_cleanup(&e);
+	mini_stop(&m);
+}
+END_TEST
+
+/* No schedule: section: the daemon cannot work, exit 2 (not restarted). */
+START_TEST(test_no_schedule)
+{
+	struct env e;
+	struct mini m;
+	double took;
+	int code;
+
+	env_init(&e);
+	mini_start(&m, MINI_REFUSE, &e);
+	write_file(e.token_file, 0600, "x\n");
+	write_file(e.policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n"
+		   "rules:\n  - name: r\n    action: record\n    match:\n      joined_members: {min: 0}\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e.url, e.token_file, e.csv, e.jsonl, e.state);
+	start_daemon(&e, NULL);
+	code = wait_exit(&e, 10, &took);
+	if (code != 2)
+		print_log(&e);
+	ck_assert_int_eq(code, 2);
+	env_cleanup(&e);
+	mini_stop(&m);
+}
+END_TEST
+
+/* The daemon tests need a binary that loads policies. */
+static bool loader_works(void)
+{
+	char dir[] = "/tmp/check_daemon_probe.XXXXXX", path[96], cmd[700];
+	FILE *f;
+	int rc;
+
+	/* Outside a test: plain stdio, no ck_assert. */
+	if (!mkdtemp(dir))
+		return false;
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	fprintf(f,
+		   "homeserver:\n  url: http://127.0.0.1:1\n  token_file: %s/t\n"
+		   "schedule:\n  every: 1h\n"
+		   "rules:\n  - name: r\n    action: record\n    match:\n      joined_members: {min: 0}\n",
+		   dir);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config -c '%s' >/dev/null 2>&1", binary(), path);
+	rc = system(cmd);
+	unlink(path);
+	rmdir(dir);
+	return rc == 0;
+}
+
+int main(void)
+{
+	Suite *s;
+	TCase *live, *mini;
+	SRunner *sr;
+	int failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!loader_works()) {
+		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
+		return 77;
+	}
+	s = suite_create("daemon");
+	mini = tcase_create("tiny homeserver");
+	tcase_set_timeout(mini, 60);
+	tcase_add_test(mini, test_refused_token);
+	tcase_add_test(mini, test_sigterm_hung_server);
+	tcase_add_test(mini, test_no_schedule);
+	suite_add_tcase(s, mini);
+	live = tcase_create("fake homeserver");
+	tcase_set_timeout(live, 90);
+	tcase_add_test(live, test_schedule_watchdog_metrics);
+	tcase_add_test(live, test_usr1_and_reload);
+	tcase_add_test(live, test_sigterm_slow_server);
+	suite_add_tcase(s, live);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_VERBOSE);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,960 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "util.h"
+
+#define TOKEN "SECRET-token-4711"
+
+/* --- a small homeserver stand-in, one per test --- */
+
+struct server {
+	struct MHD_Daemon *d;
+	unsigned port;
+	atomic_int connections;   /* TCP connections accepted */
+	atomic_int requests;
+	atomic_int in_flight;
+	atomic_int max_in_flight;
+	atomic_int flaky_hits;
+	atomic_bool stopping;
+	pthread_mutex_t lock;
+	char auth[256];           /* last Authorization ("" when absent) */
+	char user_agent[256];
+	char method[16];
+	char content_type[128];
+	char body[256];
+	char proxy_seen[8];
+};
+
+struct req_state {
+	struct buf upload;
+	bool counted;
+};
+
+struct big_body {
+	size_t sent, total;
+};
+
+static ssize_t big_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct big_body *b = cls;
+	size_t n = b->total - b->sent < max ? b->total - b->sent : max;
+
+	(void)pos;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	memset(buf, ' ', n);
+	b->sent += n;
+	return (ssize_t)n;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *body,
+			     const char *header, const char *value)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (header)
+		MHD_add_response_header(r, header, value);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static long arg(struct MHD_Connection *conn, const char *key, long dflt)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+
+	return v ? strtol(v, NULL, 10) : dflt;
+}
+
+static void pause_ms(struct server *s, long ms)
+{
+	for (long t = 0; t < ms && !s->stopping; t += 5)
+		usleep(5000);
+}
+
+static void record(struct server *s, struct MHD_Connection *conn, const char *method,
+		   const struct buf *upload)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->auth, sizeof(s->auth), "%s", a ? a : "");
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s", ua ? ua : "");
+	snprintf(s->content_type, sizeof(s->content_type), "%s", ct ? ct : "");
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	snprintf(s->body, sizeof(s->body), "%s", upload->data ? upload->data : "");
+	pthread_mutex_unlock(&s->lock);
+}
+
+static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn, const char *url)
+{
+	if (strcmp(url, "/ok") == 0)
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	if (strcmp(url, "/slow") == 0 || strcmp(url, "/hang") == 0) {
+		pause_ms(s, arg(conn, "ms", 5000));
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/status") == 0) {
+		long code = arg(conn, "code", 500);
+
+		return reply(conn, (unsigned)code, "{\"errcode\":\"M_TEST\",\"error\":\"test\"}", NULL, NULL);
+	}
+	if (strcmp(url, "/flaky") == 0) {
+		if (++s->flaky_hits <= arg(conn, "fail", 1))
+			return reply(conn, (unsigned)arg(conn, "code", 500), "{\"errcode\":\"M_UNKNOWN\"}",
+				     NULL, NULL);
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/429body") == 0) {
+		if (++s->flaky_hits <= arg(conn, "fail", 1))
+			return reply(conn, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":300}",
+				     NULL, NULL);
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/429header") == 0) {
+		if (++s->flaky_hits <= arg(conn, "fail", 1))
+			return reply(conn, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\"}", "Retry-After", "1");
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/reset") == 0)
+		return MHD_NO; /* MHD closes the connection without an answer */
+	if (strcmp(url, "/redirect") == 0) {
+		char loc[128];
+
+		snprintf(loc, sizeof(loc), "http://127.0.0.1:%ld/target", arg(conn, "port", 1));
+		return reply(conn, 302, "", "Location", loc);
+	}
+	if (strcmp(url, "/big") == 0) {
+		struct big_body *b = xcalloc(1, sizeof(*b));
+		struct MHD_Response *r;
+		enum MHD_Result ret;
+
+		b->total = 20u << 20;
+		/* Unknown size: chunked, no Content-Length to warn the client. */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, big_reader, b, free);
+		ret = MHD_queue_response(conn, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	return reply(conn, 404, "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"no such path\"}", NULL, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct req_state *st = *con_cls;
+	enum MHD_Result r;
+	int now;
+
+	(void)version;
+	if (!st) {
+		st = xcalloc(1, sizeof(*st));
+		*con_cls = st;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		buf_append(&st->upload, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	s->requests++;
+	now = ++s->in_flight;
+	for (int m = s->max_in_flight; now > m && !atomic_compare_exchange_weak(&s->max_in_flight, &m, now);)
+		;
+	record(s, conn, method, &st->upload);
+	r = respond(s, conn, url);
+	s->in_flight--;
+	return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req_state *st = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (st) {
+		buf_free(&st->upload);
+		free(st);
+		*con_cls = NULL;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		s->connections++;
+}
+
+static struct server *server_start(void)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *info;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	pthread_mutex_init(&s->lock, NULL);
+	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+				0, NULL, NULL, on_request, s,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_END);
+	ck_assert_ptr_nonnull(s->d);
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	ck_assert_ptr_nonnull(info);
+	s->port = info->port;
+	return s;
+}
+
+static void server_stop(struct server *s)
+{
+	s->stopping = true;
+	MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* --- the client side --- */
+
+struct result {
+	bool done;
+	long status;
+	int error;
+	unsigned attempts;
+	char error_text[512];
+	char body[64];
+	int64_t at_ms;
+};
+
+static unsigned callbacks;
+
+static void on_done(const struct http_response *r, void *ud)
+{
+	struct result *res = ud;
+
+	ck_assert(!res->done); /* exactly once */
+	res->done = true;
+	res->status = r->status;
+	res->error = r->error;
+	res->attempts = r->attempts;
+	res->at_ms = monotonic_ms();
+	ck_assert_ptr_nonnull(r->body);
+	ck_assert_ptr_nonnull(r->error_text);
+	ck_assert_ptr_nonnull(r->content_type);
+	ck_assert(r->body[r->body_len] == '\0');
+	snprintf(res->error_text, sizeof(res->error_text), "%s", r->error_text);
+	snprintf(res->body, sizeof(res->body), "%.*s", (int)(r->body_len < 63 ? r->body_len : 63), r->body);
+	callbacks++;
+}
+
+static struct http_config config_for(const struct server *s, char *url, size_t len)
+{
+	snprintf(url, len, "http://127.0.0.1:%u", s ? s->port : 1u);
+	return (struct http_config){
+		.base_url = url,
+		.token = TOKEN,
+		.timeout_ms = 5000,
+		.concurrency = 2,
+		.tls_verify = true,
+		.backoff_base_ms = 5,
+		.backoff_max_ms = 50,
+	};
+}
+
+static struct http_client *client(const struct http_config *cfg)
+{
+	struct http_client *c;
+
+	ck_assert_int_eq(http_client_new(cfg, &c), 0);
+	return c;
+}
+
+/* One GET, run to completion. */
+static struct result get_one(const struct http_config *cfg, const char *path, bool auth)
+{
+	struct http_client *c = client(cfg);
+	struct result r = { 0 };
+
+	ck_assert_int_eq(http_get(c, path, auth, on_done, &r), 0);
+	ck_assert_uint_eq(http_pending(c), 1);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert(r.done);
+	ck_assert_uint_eq(http_pending(c), 0);
+	ck_assert_uint_eq(http_requests_sent(c), r.attempts);
+	http_client_free(c);
+	ck_assert_ptr_null(strstr(r.error_text, TOKEN));
+	return r;
+}
+
+static struct result delete_one(const struct http_config *cfg, const char *path, const char *body)
+{
+	struct http_client *c = client(cfg);
+	struct result r = { 0 };
+
+	ck_assert_int_eq(http_delete(c, path, body, on_done, &r), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert(r.done);
+	http_client_free(c);
+	ck_assert_ptr_null(strstr(r.error_text, TOKEN));
+	return r;
+}
+
+/* --- tests --- */
+
+START_TEST(test_get_ok_headers)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r = get_one(&cfg, "/ok", true);
+
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_uint_eq(r.attempts, 1);
+	ck_assert_str_eq(r.body, "{\"ok\":true}");
+	ck_assert_str_eq(s->auth, "Bearer " TOKEN);
+	ck_assert_str_eq(s->user_agent, "synapse-janitor/" PACKAGE_VERSION);
+	ck_assert_str_eq(s->method, "GET");
+	r = get_one(&cfg, "/ok", false);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(s->auth, "");
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_proxy_env_ignored)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+
+	/* A proxy from the environment must never see the token. */
+	setenv("http_proxy", "http://127.0.0.1:1", 1);
+	setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+	setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+	r = get_one(&cfg, "/ok", true);
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("ALL_PROXY");
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_int_eq(r.status, 200);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_keepalive_reuse)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c = client(&cfg);
+	struct result r[60] = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, "/ok", true, on_done, &r[i]), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(r[i].status, 200);
+	/* And a second batch on the same client, after it went idle. */
+	struct result more = { 0 };
+	ck_assert_int_eq(http_get(c, "/ok", true, on_done, &more), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(more.status, 200);
+	ck_assert_int_eq(s->requests, 61);
+	ck_assert_int_le(s->connections, 2);
+	ck_assert_uint_eq(http_requests_sent(c), 61);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_concurrency_bound)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c;
+	struct result r[12] = { 0 };
+	int64_t t0;
+
+	cfg.concurrency = 3;
+	c = client(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, "/slow?ms=150", true, on_done, &r[i]), 0);
+	ck_assert_uint_eq(http_pending(c), 12);
+	t0 = monotonic_ms();
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_ge(monotonic_ms() - t0, 4 * 150 - 20);
+	ck_assert_int_eq(s->max_in_flight, 3);
+	ck_assert_int_le(s->connections, 3);
+	/* FIFO: the first submitted finish first. */
+	ck_assert_int_le(r[0].at_ms, r[11].at_ms);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_rate_limit)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c;
+	struct result r[10] = { 0 };
+	int64_t t0;
+
+	cfg.rate_limit = 20;
+	cfg.concurrency = 10;
+	c = client(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, "/ok", true, on_done, &r[i]), 0);
+	t0 = monotonic_ms();
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	/* 10 starts at 20/s: at least 9 gaps of 50 ms. */
+	ck_assert_int_ge(monotonic_ms() - t0, 9 * 50 - 10);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(r[i].status, 200);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+	int64_t t0 = monotonic_ms();
+
+	cfg.timeout_ms = 200;
+	cfg.max_attempts = 2;
+	r = get_one(&cfg, "/hang?ms=3000", true);
+	ck_assert_int_eq(r.error, -ETIMEDOUT);
+	ck_assert_uint_eq(r.attempts, 2);  /* a GET is retried */
+	ck_assert_int_ge(monotonic_ms() - t0, 2 * 200);
+	ck_assert_int_lt(monotonic_ms() - t0, 2500);
+	ck_assert_ptr_null(strstr(r.error_text, TOKEN));
+	ck_assert(r.error_text[0]);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_retry_5xx_then_success)
+{
+	static const char *const paths[] = {
+		"/flaky?fail=2&code=500", "/flaky?fail=2&code=502", "/flaky?fail=2&code=503",
+		"/flaky?fail=4&code=504",
+	};
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		struct result r;
+
+		s->flaky_hits = 0;
+		r = get_one(&cfg, paths[i], true);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_int_eq(r.error, 0);
+		ck_assert_uint_eq(r.attempts, i == 3 ? 5 : 3);
+		ck_assert_str_eq(r.body, "{\"ok\":true}");
+	}
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_retry_bounded)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+
+	cfg.max_attempts = 3;
+	r = get_one(&cfg, "/flaky?fail=100&code=503", true);
+	ck_assert_int_eq(r.status, 503);   /* the final attempt's answer */
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_uint_eq(r.attempts, 3);
+	ck_assert_int_eq(s->requests, 3);
+	/* The default is 5 attempts. */
+	cfg.max_attempts = 0;
+	s->flaky_hits = 0;
+	r = get_one(&cfg, "/flaky?fail=100&code=500", true);
+	ck_assert_uint_eq(r.attempts, 5);
+	ck_assert_int_eq(s->requests, 8);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_backoff_grows)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+	int64_t t0 = monotonic_ms();
+
+	/* Full jitter makes single delays random; the cap bounds the total. */
+	cfg.backoff_base_ms = 100;
+	cfg.backoff_max_ms = 100;
+	cfg.max_attempts = 4;
+	r = get_one(&cfg, "/flaky?fail=100&code=500", true);
+	ck_assert_uint_eq(r.attempts, 4);
+	ck_assert_int_lt(monotonic_ms() - t0, 3 * 100 + 500);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_429_retry_after_body)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+	int64_t t0 = monotonic_ms();
+
+	cfg.backoff_max_ms = 5000;
+	r = get_one(&cfg, "/429body", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.attempts, 2);
+	ck_assert_int_ge(monotonic_ms() - t0, 300);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_429_retry_after_header)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+	int64_t t0 = monotonic_ms();
+
+	cfg.backoff_max_ms = 5000;
+	r = get_one(&cfg, "/429header", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.attempts, 2);
+	ck_assert_int_ge(monotonic_ms() - t0, 1000);
+	/* The wait is capped by backoff_max_ms. */
+	s->flaky_hits = 0;
+	cfg.backoff_max_ms = 100;
+	t0 = monotonic_ms();
+	r = get_one(&cfg, "/429header", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_lt(monotonic_ms() - t0, 800);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_4xx_not_retried)
+{
+	static const long codes[] = { 400, 401, 403, 404, 405 };
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
+		char path[64];
+		struct result r;
+		int before = s->requests;
+
+		snprintf(path, sizeof(path), "/status?code=%ld", codes[i]);
+		r = get_one(&cfg, path, true);
+		ck_assert_int_eq(r.status, codes[i]);
+		ck_assert_uint_eq(r.attempts, 1);
+		ck_assert_int_eq(s->requests - before, 1);
+		ck_assert_str_eq(r.body, "{\"errcode\":\"M_TEST\",\"error\":\"test\"}");
+	}
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_delete_sent_and_not_retried)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+
+	r = delete_one(&cfg, "/ok", "{\"purge\":true,\"block\":false}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(s->method, "DELETE");
+	ck_assert_str_eq(s->body, "{\"purge\":true,\"block\":false}");
+	ck_assert_str_eq(s->content_type, "application/json");
+	ck_assert_str_eq(s->auth, "Bearer " TOKEN);
+	/* A lost answer is never re-sent (DESIGN.md §6.9). */
+	r = delete_one(&cfg, "/flaky?fail=5&code=500", "{}");
+	ck_assert_int_eq(r.status, 500);
+	ck_assert_uint_eq(r.attempts, 1);
+	r = delete_one(&cfg, "/reset", "{}");
+	ck_assert_int_eq(r.error, -ECONNRESET);
+	ck_assert_uint_eq(r.attempts, 1);
+	/* A 429 was not acted on: retried. */
+	s->flaky_hits = 0;
+	r = delete_one(&cfg, "/429body", "{}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.attempts, 2);
+	/* NULL body: "{}" (Synapse wants a JSON object). */
+	r = delete_one(&cfg, "/ok", NULL);
+	ck_assert_str_eq(s->body, "{}");
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_body_cap_chunked)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r = get_one(&cfg, "/big", true);
+
+	ck_assert_int_eq(r.error, -EMSGSIZE);
+	ck_assert_uint_eq(r.attempts, 1);
+	/* A smaller cap, set by the caller. */
+	cfg.max_body = 5;
+	r = get_one(&cfg, "/ok", true);
+	ck_assert_int_eq(r.error, -EMSGSIZE);
+	cfg.max_body = 11;
+	r = get_one(&cfg, "/ok", true);
+	ck_assert_int_eq(r.error, 0);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_reset_and_refused)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+
+	cfg.max_attempts = 3;
+	r = get_one(&cfg, "/reset", true);
+	ck_assert_int_eq(r.error, -ECONNRESET);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_eq(r.attempts, 3);
+	ck_assert_int_eq(s->requests, 3);
+	server_stop(s);
+	r = get_one(&cfg, "/ok", true);  /* the server is gone */
+	ck_assert_int_eq(r.error, -ECONNREFUSED);
+	ck_assert_uint_eq(r.attempts, 3);
+	ck_assert(r.error_text[0]);
+}
+END_TEST
+
+START_TEST(test_redirect_not_followed)
+{
+	struct server *s = server_start(), *other = server_start();
+	char url[64], path[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct result r;
+
+	snprintf(path, sizeof(path), "/redirect?port=%u", other->port);
+	r = get_one(&cfg, path, true);
+	ck_assert_int_eq(r.status, 302);
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_int_eq(other->requests, 0);
+	ck_assert_int_eq(other->connections, 0);
+	server_stop(other);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_bad_config_and_args)
+{
+	struct http_client *c;
+	struct http_config cfg = { .base_url = "http://127.0.0.1:1", .token = "a\r\nX-Evil: 1" };
+	struct result r = { 0 };
+
+	ck_assert_int_eq(http_client_new(&cfg, &c), -EINVAL);
+	cfg.token = TOKEN;
+	cfg.base_url = NULL;
+	ck_assert_int_eq(http_client_new(&cfg, &c), -EINVAL);
+	cfg.base_url = "http://127.0.0.1:1";
+	ck_assert_int_eq(http_client_new(&cfg, &c), 0);
+	ck_assert_int_eq(http_get(c, "no-slash", true, on_done, &r), -EINVAL);
+	ck_assert_int_eq(http_get(c, "/x", true, NULL, &r), -EINVAL);
+	ck_assert_uint_eq(http_pending(c), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);  /* nothing to do */
+	http_client_free(c);
+	ck_assert(!r.done);
+}
+END_TEST
+
+struct stopper {
+	int64_t stop_at;
+	int64_t stopped_at;
+	unsigned asked;
+};
+
+static bool stop_later(void *ud)
+{
+	struct stopper *st = ud;
+	int64_t now = monotonic_ms();
+
+	st->asked++;
+	if (now < st->stop_at)
+		return false;
+	if (!st->stopped_at)
+		st->stopped_at = now;
+	return true;
+}
+
+START_TEST(test_should_stop_cancels)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c = client(&cfg);
+	struct result r[20] = { 0 };
+	struct stopper st = { .stop_at = monotonic_ms() + 300 };
+	int64_t t0 = monotonic_ms();
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, i % 2 ? "/hang?ms=10000" : "/flaky?fail=1000&code=503",
+					  true, on_done, &r[i]), 0);
+	ck_assert_int_eq(http_run(c, stop_later, &st), -ECANCELED);
+	/* Asked at least every 100 ms, and cancelled promptly once it said so. */
+	ck_assert_uint_ge(st.asked, 3);
+	ck_assert_int_lt(monotonic_ms() - st.stopped_at, 200);
+	ck_assert_int_lt(monotonic_ms() - t0, 300 + 200 + 100);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		ck_assert(r[i].done);
+		ck_assert_int_eq(r[i].error, -ECANCELED);
+	}
+	ck_assert_uint_eq(http_pending(c), 0);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+struct chain {
+	struct http_client *c;
+	unsigned left, done, errors;
+};
+
+static void on_chain(const struct http_response *r, void *ud)
+{
+	struct chain *ch = ud;
+
+	ch->done++;
+	ch->errors += r->status != 200;
+	/* Submitting from a callback: two more each time, until the budget ends. */
+	for (int i = 0; i < 2 && ch->left > 0; i++, ch->left--)
+		ck_assert_int_eq(http_get(ch->c, "/ok", true, on_chain, ch), 0);
+}
+
+START_TEST(test_callbacks_submit)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct chain ch = { .left = 99 };
+
+	cfg.concurrency = 4;
+	ch.c = client(&cfg);
+	ck_assert_int_eq(http_get(ch.c, "/ok", true, on_chain, &ch), 0);
+	ck_assert_int_eq(http_run(ch.c, NULL, NULL), 0);
+	ck_assert_uint_eq(ch.done, 100);
+	ck_assert_uint_eq(ch.errors, 0);
+	ck_assert_int_eq(s->requests, 100);
+	http_client_free(ch.c);
+	server_stop(s);
+}
+END_TEST
+
+struct canceller {
+	struct http_client *c;
+	unsigned ok, cancelled, other;
+};
+
+static void on_cancel_rest(const struct http_response *r, void *ud)
+{
+	struct canceller *cc = ud;
+
+	if (r->error == -ECANCELED) {
+		cc->cancelled++;
+		return;
+	}
+	if (r->status == 200 && cc->ok++ == 0)
+		http_cancel_all(cc->c); /* re-entrant: from inside a callback */
+	else
+		cc->other++;
+}
+
+START_TEST(test_cancel_from_callback)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct canceller cc = { 0 };
+
+	cfg.concurrency = 3;
+	cc.c = client(&cfg);
+	ck_assert_int_eq(http_get(cc.c, "/ok", true, on_cancel_rest, &cc), 0);
+	for (int i = 0; i < 30; i++)
+		ck_assert_int_eq(http_get(cc.c, i % 3 ? "/hang?ms=10000" : "/flaky?fail=100&code=500",
+					  true, on_cancel_rest, &cc), 0);
+	ck_assert_int_eq(http_run(cc.c, NULL, NULL), 0);
+	ck_assert_uint_eq(cc.ok, 1);
+	ck_assert_uint_eq(cc.cancelled, 30);
+	ck_assert_uint_eq(cc.other, 0);
+	ck_assert_uint_eq(http_pending(cc.c), 0);
+	/* The client stays usable. */
+	struct result r = { 0 };
+	ck_assert_int_eq(http_get(cc.c, "/ok", true, on_done, &r), 0);
+	ck_assert_int_eq(http_run(cc.c, NULL, NULL), 0);
+	ck_assert_int_eq(r.status, 200);
+	http_client_free(cc.c);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_free_with_pending)
+{
+	struct http_config cfg = { .base_url = "http://127.0.0.1:1", .token = TOKEN };
+	struct http_client *c = client(&cfg);
+	struct result r[3] = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, "/x", true, on_done, &r[i]), 0);
+	http_client_free(c);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		ck_assert(r[i].done);
+		ck_assert_int_eq(r[i].error, -ECANCELED);
+	}
+}
+END_TEST
+
+struct counter {
+	unsigned ok, bad;
+};
+
+static void on_count(const struct http_response *r, void *ud)
+{
+	struct counter *n = ud;
+
+	if (r->status == 200 && r->error == 0 && strcmp(r->body, "{\"ok\":true}") == 0)
+		n->ok++;
+	else
+		n->bad++;
+}
+
+START_TEST(test_many_requests)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c;
+	struct counter n = { 0 };
+	unsigned total = getenv("SJ_HTTP_MANY") ? (unsigned)atoi(getenv("SJ_HTTP_MANY")) : 10000;
+
+	cfg.concurrency = 8;
+	c = client(&cfg);
+	/* Submitted in waves, as the scan does, so the queue stays short. */
+	for (unsigned sent = 0; sent < total;) {
+		for (unsigned i = 0; i < 500 && sent < total; i++, sent++)
+			ck_assert_int_eq(http_get(c, "/ok", true, on_count, &n), 0);
+		ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	}
+	ck_assert_uint_eq(n.ok, total);
+	ck_assert_uint_eq(n.bad, 0);
+	ck_assert_uint_eq(http_requests_sent(c), total);
+	ck_assert_int_le(s->connections, 8);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+	char *e = http_escape("!room:server/x?y#z%20 +&=\xc3\xa9-._~");
+
+	ck_assert_str_eq(e, "%21room%3Aserver%2Fx%3Fy%23z%2520%20%2B%26%3D%C3%A9-._~");
+	free(e);
+}
+END_TEST
+
+static Suite *http_suite(void)
+{
+	Suite *s = suite_create("http");
+	TCase *tc = tcase_create("basics");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_get_ok_headers);
+	tcase_add_test(tc, test_proxy_env_ignored);
+	tcase_add_test(tc, test_keepalive_reuse);
+	tcase_add_test(tc, test_concurrency_bound);
+	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_bad_config_and_args);
+	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_redirect_not_followed);
+	tcase_add_test(tc, test_body_cap_chunked);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("retries");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_retry_5xx_then_success);
+	tcase_add_test(tc, test_retry_bounded);
+	tcase_add_test(tc, test_backoff_grows);
+	tcase_add_test(tc, test_429_retry_after_body);
+	tcase_add_test(tc, test_429_retry_after_header);
+	tcase_add_test(tc, test_4xx_not_retried);
+	tcase_add_test(tc, test_delete_sent_and_not_retried);
+	tcase_add_test(tc, test_reset_and_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loop");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_should_stop_cancels);
+	tcase_add_test(tc, test_callbacks_submit);
+	tcase_add_test(tc, test_cancel_from_callback);
+	tcase_add_test(tc, test_free_with_pending);
+	tcase_add_test(tc, test_many_requests);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(http_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

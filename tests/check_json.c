@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+static int parse(const char *s, struct json_object **o)
+{
+	char err[128];
+
+	return json_parse_strict(s, strlen(s), o, err, sizeof(err));
+}
+
+/* --- strict parsing --- */
+
+static const char *const accepted[] = {
+	"{}", "{} ", "{}\n", " \t\r\n{\"a\":1}\r\n", "[1,2]", "123", "true", "\"x\"",
+	"{\"a\":{\"b\":[null,false,-0,1.5e3]}}", "[\"\\u00e9\\ud83d\\ude00\"]",
+};
+
+START_TEST(test_parse_accepts)
+{
+	struct json_object *o = NULL;
+
+	ck_assert_msg(parse(accepted[_i], &o) == 0, "rejected %s", accepted[_i]);
+	ck_assert_ptr_nonnull(o);
+	json_object_put(o);
+}
+END_TEST
+
+static const char *const rejected[] = {
+	"", "   ", "null", "{} x", "{}{}", "[1] [2]", "{\"a\":1}}", "NaN", "[NaN]", "Infinity",
+	"[-Infinity]", "[1e400]", "{'a':1}", "['a']", "[1,]", "{\"a\":1,}", "[01]", "{\"a\"}",
+	"{\"a\":}", "[\"abc", "{\"a\":1", "/* c */ {}", "{} // c", "[tru]", "[True]", "{a:1}",
+	"[\"\\x41\"]", "\xef\xbb\xbf{}",
+};
+
+START_TEST(test_parse_rejects)
+{
+	struct json_object *o = (struct json_object *)&o;
+	char err[128] = "";
+	int r = json_parse_strict(rejected[_i], strlen(rejected[_i]), &o, err, sizeof(err));
+
+	ck_assert_msg(r == -EBADMSG, "accepted %s", rejected[_i]);
+	ck_assert_ptr_null(o);
+	ck_assert_msg(strncmp(err, "not JSON: ", 10) == 0, "reason: %s", err);
+}
+END_TEST
+
+START_TEST(test_parse_nul_byte)
+{
+	static const char data[] = "{\"a\":\"x\0y\"}";
+	static const char after[] = "{}\0garbage";
+	struct json_object *o;
+	char err[128];
+
+	ck_assert_int_eq(json_parse_strict(data, sizeof(data) - 1, &o, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "NUL"));
+	ck_assert_int_eq(json_parse_strict(after, sizeof(after) - 1, &o, err, sizeof(err)), -EBADMSG);
+	/* Not NUL-terminated: only len bytes are read. */
+	ck_assert_int_eq(json_parse_strict("{}}}", 2, &o, err, sizeof(err)), 0);
+	json_object_put(o);
+}
+END_TEST
+
+static char *nested(int depth)
+{
+	char *s = xmalloc(2 * (size_t)depth + 1);
+
+	memset(s, '[', (size_t)depth);
+	memset(s + depth, ']', (size_t)depth);
+	s[2 * depth] = '\0';
+	return s;
+}
+
+START_TEST(test_parse_depth)
+{
+	struct json_object *o;
+	char *ok = nested(60), *deep = nested(65), *huge = nested(100000);
+
+	ck_assert_int_eq(parse(ok, &o), 0);
+	json_object_put(o);
+	ck_assert_int_eq(parse(deep, &o), -EBADMSG);
+	ck_assert_int_eq(parse(huge, &o), -EBADMSG);
+	free(ok);
+	free(deep);
+	free(huge);
+}
+END_TEST
+
+START_TEST(test_parse_no_err_buffer)
+{
+	struct json_object *o;
+
+	ck_assert_int_eq(json_parse_strict("{", 1, &o, NULL, 0), -EBADMSG);
+}
+END_TEST
+
+/* --- getters --- */
+
+static struct json_object *sample(void)
+{
+	struct json_object *o;
+	static const char s[] =
+		"{\"s\":\"text\",\"n\":null,\"i\":12,\"si\":\"12\",\"f\":1.5,\"f1\":1.0,\"e\":1e3,"
+		"\"neg\":-7,\"max\":9223372036854775807,\"over\":9223372036854775808,"
+		"\"min1\":-9223372036854775807,\"under\":-9223372036854775809,"
+		"\"huge\":123456789012345678901234567890,\"t\":true,\"st\":\"true\",\"one\":1,"
+		"\"a\":[1],\"o\":{\"k\":1},\"nul\":\"a\\u0000b\",\"empty\":\"\"}";
+
+	ck_assert_int_eq(json_parse_strict(s, sizeof(s) - 1, &o, NULL, 0), 0);
+	return o;
+}
+
+START_TEST(test_get_string)
+{
+	struct json_object *o = sample();
+	const char *s = NULL;
+
+	ck_assert_int_eq(json_get_string(o, "s", &s), 0);
+	ck_assert_str_eq(s, "text");
+	ck_assert_int_eq(json_get_string(o, "empty", &s), 0);
+	ck_assert_str_eq(s, "");
+	ck_assert_int_eq(json_get_string(o, "absent", &s), -ENOENT);
+	ck_assert_int_eq(json_get_string(o, "n", &s), -ENODATA);
+	ck_assert_int_eq(json_get_string(o, "i", &s), -EINVAL);
+	ck_assert_int_eq(json_get_string(o, "a", &s), -EINVAL);
+	ck_assert_int_eq(json_get_string(o, "o", &s), -EINVAL);
+	ck_assert_int_eq(json_get_string(o, "t", &s), -EINVAL);
+	/* An embedded NUL would silently shorten the string. */
+	ck_assert_int_eq(json_get_string(o, "nul", &s), -EINVAL);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_get_int64)
+{
+	struct json_object *o = sample();
+	int64_t v = 99;
+
+	ck_assert_int_eq(json_get_int64(o, "i", &v), 0);
+	ck_assert_int_eq(v, 12);
+	ck_assert_int_eq(json_get_int64(o, "neg", &v), 0);
+	ck_assert_int_eq(v, -7);
+	ck_assert_int_eq(json_get_int64(o, "max", &v), 0);
+	ck_assert(v == INT64_MAX);
+	ck_assert_int_eq(json_get_int64(o, "min1", &v), 0);
+	ck_assert(v == -INT64_MAX);
+	v = 99;
+	ck_assert_int_eq(json_get_int64(o, "si", &v), -EINVAL);  /* "12" is a string */
+	ck_assert_int_eq(json_get_int64(o, "f", &v), -EINVAL);   /* 1.5 */
+	ck_assert_int_eq(json_get_int64(o, "f1", &v), -EINVAL);  /* 1.0 */
+	ck_assert_int_eq(json_get_int64(o, "e", &v), -EINVAL);   /* 1e3 */
+	ck_assert_int_eq(json_get_int64(o, "over", &v), -EINVAL);
+	ck_assert_int_eq(json_get_int64(o, "under", &v), -EINVAL);
+	ck_assert_int_eq(json_get_int64(o, "huge", &v), -EINVAL);
+	ck_assert_int_eq(json_get_int64(o, "t", &v), -EINVAL);
+	ck_assert_int_eq(json_get_int64(o, "n", &v), -ENODATA);
+	ck_assert_int_eq(json_get_int64(o, "absent", &v), -ENOENT);
+	ck_assert_int_eq(v, 99); /* untouched on failure */
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_get_bool_array_object)
+{
+	struct json_object *o = sample(), *a = NULL, *inner = NULL;
+	bool b = false;
+
+	ck_assert_int_eq(json_get_bool(o, "t", &b), 0);
+	ck_assert(b);
+	ck_assert_int_eq(json_get_bool(o, "st", &b), -EINVAL);
+	ck_assert_int_eq(json_get_bool(o, "one", &b), -EINVAL);
+	ck_assert_int_eq(json_get_bool(o, "n", &b), -ENODATA);
+	ck_assert_int_eq(json_get_array(o, "a", &a), 0);
+	ck_assert_int_eq(json_object_array_length(a), 1);
+	ck_assert_int_eq(json_get_array(o, "o", &a), -EINVAL);
+	ck_assert_int_eq(json_get_object(o, "o", &inner), 0);
+	ck_assert_int_eq(json_get_int64(inner, "k", &(int64_t){ 0 }), 0);
+	ck_assert_int_eq(json_get_object(o, "a", &inner), -EINVAL);
+	ck_assert_int_eq(json_get_object(o, "absent", &inner), -ENOENT);
+	/* Getters on something that is not an object. */
+	ck_assert_int_eq(json_get_int64(a, "k", &(int64_t){ 0 }), -EINVAL);
+	ck_assert_int_eq(json_get_string(NULL, "k", &(const char *){ NULL }), -EINVAL);
+	json_object_put(o);
+}
+END_TEST
+
+/* --- json_append_string --- */
+
+static const struct {
+	const char *in, *out;
+} escapes[] = {
+	{ "plain", "\"plain\"" },
+	{ "", "\"\"" },
+	{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+	{ "l1\nl2\r\t", "\"l1\\nl2\\r\\t\"" },
+	{ "\b\f", "\"\\b\\f\"" },
+	{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+	{ "caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"" },
+	{ "/slash", "\"/slash\"" },
+	{ "bad\xff", "\"bad\\ufffd\"" },
+	{ "overlong\xc0\x80", "\"overlong\\ufffd\\ufffd\"" },
+	{ "cut\xe2\x82", "\"cut\\ufffd\\ufffd\"" },
+	{ "surrogate\xed\xa0\x80", "\"surrogate\\ufffd\\ufffd\\ufffd\"" },
+};
+
+START_TEST(test_append_string)
+{
+	struct buf b = { 0 };
+
+	buf_puts(&b, "x=");
+	json_append_string(&b, escapes[_i].in);
+	ck_assert(strncmp(b.data, "x=", 2) == 0); /* appends */
+	ck_assert_str_eq(b.data + 2, escapes[_i].out);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_append_string_round_trip)
+{
+	static const char *const samples[] = {
+		"plain", "q\"uote", "back\\slash", "ctl\x01\x02\x1b", "tab\tnl\n",
+		"\xe2\x80\xa8 line separator", "\xf4\x8f\xbf\xbf max code point",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
+		struct buf b = { 0 };
+		struct json_object *o;
+
+		json_append_string(&b, samples[i]);
+		ck_assert_int_eq(json_parse_strict(b.data, b.len, &o, NULL, 0), 0);
+		ck_assert_str_eq(json_object_get_string(o), samples[i]);
+		json_object_put(o);
+		buf_free(&b);
+	}
+}
+END_TEST
+
+START_TEST(test_append_string_null)
+{
+	struct buf b = { 0 };
+
+	json_append_string(&b, NULL);
+	ck_assert_str_eq(b.data, "\"\"");
+	buf_free(&b);
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_loop_test(tc, test_parse_accepts, 0, ARRAY_SIZE(accepted));
+	tcase_add_loop_test(tc, test_parse_rejects, 0, ARRAY_SIZE(rejected));
+	tcase_add_test(tc, test_parse_nul_byte);
+	tcase_add_test(tc, test_parse_depth);
+	tcase_add_test(tc, test_parse_no_err_buffer);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("getters");
+	tcase_add_test(tc, test_get_string);
+	tcase_add_test(tc, test_get_int64);
+	tcase_add_test(tc, test_get_bool_array_object);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("append_string");
+	tcase_add_loop_test(tc, test_append_string, 0, ARRAY_SIZE(escapes));
+	tcase_add_test(tc, test_append_string_round_trip);
+	tcase_add_test(tc, test_append_string_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(json_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

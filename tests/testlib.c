@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Test helpers: the test homeserver as a child process, HTTP through
+ * libcurl, running binaries with captured output, temporary files. Stand
+ * alone (no libjanitor), so every suite can link it. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static char *tl_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *tl_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+struct tl_buf {
+	char *data;
+	size_t len;
+};
+
+static void tl_append(struct tl_buf *b, const void *p, size_t n)
+{
+	char *d = realloc(b->data, b->len + n + 1);
+
+	if (!d)
+		abort();
+	memcpy(d + b->len, p, n);
+	b->len += n;
+	d[b->len] = '\0';
+	b->data = d;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *cls)
+{
+	tl_append(cls, p, size * n);
+	return size * n;
+}
+
+int test_http(const char *method, const char *url, const char *body, const char *token, long *status,
+	      char **resp_body)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	struct tl_buf b = { 0 };
+	char *auth = NULL;
+	CURLcode rc;
+
+	if (!c)
+		return -ENOMEM;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	}
+	if (token) {
+		auth = tl_printf("Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	rc = curl_easy_perform(c);
+	if (status)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	free(auth);
+	if (rc != CURLE_OK) {
+		free(b.data);
+		if (resp_body)
+			*resp_body = NULL;
+		return -(int)rc - 1000;
+	}
+	if (resp_body)
+		*resp_body = b.data ? b.data : strdup("");
+	else
+		free(b.data);
+	return 0;
+}
+
+/* ---- the test homeserver ---- */
+
+static char *fake_binary(void)
+{
+	const char *top = getenv("top_builddir");
+
+	return tl_printf("%s/fake-synapse", top && *top ? top : ".");
+}
+
+/* Reads "port N" from the child's stdout within the deadline. */
+static int read_port(int fd, int64_t deadline)
+{
+	struct tl_buf b = { 0 };
+	int port = -ETIMEDOUT;
+
+	while (mono_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char chunk[256], *line;
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(deadline - mono_ms())) <= 0)
+			continue;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n <= 0) {
+			port = -EPIPE;
+			break;
+		}
+		tl_append(&b, chunk, (size_t)n);
+		if ((line = strstr(b.data, "port ")) && strchr(line, '\n')) {
+			port = atoi(line + 5);
+			break;
+		}
+	}
+	free(b.data);
+	return port;
+}
+
+int fake_start(struct fake_server *fs, const char *const *extra_args)
+{
+	char *bin = fake_binary();
+	const char *argv[64];
+	size_t n = 0;
+	int pipefd[2], port;
+
+	memset(fs, 0, sizeof(*fs));
+	argv[n++] = bin;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	for (; extra_args && *extra_args && n < 62; extra_args++)
+		argv[n++] = *extra_args;
+	argv[n] = NULL;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		free(bin);
+		return -errno;
+	}
+	fs->pid = fork();
+	if (fs->pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	free(bin);
+	if (fs->pid < 0) {
+		close(pipefd[0]);
+		fs->pid = 0;
+		return -errno;
+	}
+	port = read_port(pipefd[0], mono_ms() + 10000);
+	close(pipefd[0]); /* the server writes nothing more to stdout */
+	if (port <= 0) {
+		fake_stop(fs);
+		return port < 0 ? port : -EPROTO;
+	}
+	fs->port = port;
+	snprintf(fs->url, sizeof(fs->url), "http://127.0.0.1:%d", port);
+	return 0;
+}
+
+void fake_stop(struct fake_server *fs)
+{
+	if (fs->pid <= 0)
+		return;
+	kill(fs->pid, SIGTERM);
+	while (waitpid(fs->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	fs->pid = 0;
+}
+
+static int fake_call(struct fake_server *fs, const char *method, const char *path, const char *body,
+		     char **resp)
+{
+	char *url = tl_printf("%s%s", fs->url, path);
+	long status = 0;
+	int rc = test_http(method, url, body, NULL, &status, resp);
+
+	free(url);
+	if (rc < 0)
+		return rc;
+	if (status != 200) {
+		if (resp) {
+			free(*resp);
+			*resp = NULL;
+		}
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int fake_stats(struct fake_server *fs, struct json_object **out)
+{
+	char *body = NULL;
+	int rc = fake_call(fs, "GET", "/_fake/stats", NULL, &body);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	*out = json_tokener_parse(body);
+	free(body);
+	return *out ? 0 : -EPROTO;
+}
+
+int fake_set_faults(struct fake_server *fs, const char *json)
+{
+	return fake_call(fs, "POST", "/_fake/faults", json, NULL);
+}
+
+int fake_reset(struct fake_server *fs)
+{
+	return fake_call(fs, "POST", "/_fake/reset", "{}", NULL);
+}
+
+int fake_update_room(struct fake_server *fs, const char *room_id, const char *json)
+{
+	CURL *c = curl_easy_init();
+	char *esc = c ? curl_easy_escape(c, room_id, 0) : NULL, *path;
+	int rc;
+
+	if (!esc) {
+		if (c)
+			curl_easy_cleanup(c);
+		return -ENOMEM;
+	}
+	path = tl_printf("/_fake/rooms/%s", esc);
+	rc = fake_call(fs, "POST", path, json, NULL);
+	free(path);
+	curl_free(esc);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+/* ---- running a binary ---- */
+
+static void child_exec(const char *const argv[], const char *const env_extra[], int out, int err)
+{
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	for (; env_extra && *env_extra; env_extra++) {
+		char *kv = strdup(*env_extra), *eq = kv ? strchr(kv, '=') : NULL;
+
+		if (eq) {
+			*eq = '\0';
+			setenv(kv, eq + 1, 1);
+		}
+		free(kv);
+	}
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+/* Reads both pipes until they close or the deadline passes. */
+static bool drain(int fds[2], struct tl_buf bufs[2], int64_t deadline)
+{
+	while (fds[0] >= 0 || fds[1] >= 0) {
+		struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = fds[1], .events = POLLIN } };
+		int64_t left = deadline - mono_ms();
+
+		if (left <= 0)
+			return false;
+		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+			return false;
+		for (int i = 0; i < 2; i++) {
+			char chunk[4096];
+			ssize_t n;
+
+			if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fds[i], chunk, sizeof(chunk));
+			if (n > 0) {
+				tl_append(&bufs[i], chunk, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+	}
+	return true;
+}
+
+int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
+	     struct test_output *o)
+{
+	int out[2], err[2], fds[2], status = 0;
+	struct tl_buf bufs[2] = { { 0 }, { 0 } };
+	bool done;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		close(out[0]);
+		close(out[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_exec(argv, env_extra, out[1], err[1]);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(err[0]);
+		return -errno;
+	}
+	fds[0] = out[0];
+	fds[1] = err[0];
+	done = drain(fds, bufs, mono_ms() + (int64_t)timeout_s * 1000);
+	if (!done)
+		kill(pid, SIGKILL);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	o->out = bufs[0].data ? bufs[0].data : strdup("");
+	o->err = bufs[1].data ? bufs[1].data : strdup("");
+	o->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+void test_output_free(struct test_output *o)
+{
+	free(o->out);
+	free(o->err);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- files ---- */
+
+char *test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *t = tl_printf("%s/sj-test.XXXXXX", base && *base ? base : "/tmp");
+
+	if (!mkdtemp(t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void test_rmtree(const char *dir)
+{
+	if (dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *test_write_file(const char *dir, const char *name, const char *content, mode_t mode)
+{
+	char *path = tl_printf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		free(path);
+		return NULL;
+	}
+	fputs(content, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Helpers for tests that drive real processes: the test homeserver
+ * (fake-synapse), plain HTTP requests, running a binary with its output
+ * captured, and temporary directories. */
+#ifndef SJ_TESTLIB_H
+#define SJ_TESTLIB_H
+
+#include <sys/types.h>
+
+struct json_object;
+
+struct fake_server {
+	pid_t pid;
+	int port;
+	char url[64]; /* "http://127.0.0.1:N" */
+};
+
+/* Spawns $top_builddir/fake-synapse (or ./fake-synapse) with --port 0 and
+ * extra_args (NULL-terminated, may be NULL) and waits up to 10 s for its
+ * "port N" line. Returns 0 or a negative errno. */
+int fake_start(struct fake_server *fs, const char *const *extra_args);
+/* SIGTERM and wait; a no-op when pid == 0. */
+void fake_stop(struct fake_server *fs);
+/* GET /_fake/stats, parsed; the caller puts *out. */
+int fake_stats(struct fake_server *fs, struct json_object **out);
+/* POST /_fake/faults with that JSON ({"faults":[...]}). */
+int fake_set_faults(struct fake_server *fs, const char *json);
+/* POST /_fake/reset: clears the faults and the counters. */
+int fake_reset(struct fake_server *fs);
+/* POST /_fake/rooms/<id>: merges the JSON object into the room. */
+int fake_update_room(struct fake_server *fs, const char *room_id, const char *json);
+
+/* One HTTP request through libcurl (no proxy). body may be NULL (no
+ * body); token may be NULL (no Authorization header). *resp_body (may be
+ * NULL) gets the malloc'd body. Returns 0, or a negative value when no
+ * HTTP answer came (connection refused, reset, timeout...). */
+int test_http(const char *method, const char *url, const char *body, const char *token, long *status,
+	      char **resp_body);
+
+struct test_output {
+	char *out;
+	char *err;
+	int exit_status; /* exit code, or 128+signal */
+};
+
+/* Runs argv (argv[0] a path) with env_extra ("K=V", NULL-terminated, may be
+ * NULL) added to the environment; captures stdout and stderr fully; kills
+ * it after timeout_s. Returns 0 or a negative errno. */
+int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
+	     struct test_output *o);
+void test_output_free(struct test_output *o); /* safe on a zeroed struct */
+
+char *test_tmpdir(void);          /* malloc'd path of a fresh directory */
+void test_rmtree(const char *dir); /* NULL is a no-op */
+/* Writes dir/name with content and chmods it to mode; returns the path. */
+char *test_write_file(const char *dir, const char *name, const char *content, mode_t mode);
+
+#endif
