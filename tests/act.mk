@@ -29,3 +29,13 @@ fuzz_csv_LDFLAGS = $(FUZZ_LDFLAGS)
 fuzz_csv_LDADD = libjanitor.la
 endif
 EXTRA_DIST += tests/fuzz/fuzz_csv.c tests/fuzz/corpus/csv
+
+# End to end against the test homeserver (tests/fake-synapse).
+if HAVE_TEST_DEPS
+check_PROGRAMS += check_delete
+TESTS += check_delete
+check_delete_SOURCES = tests/check_delete.c
+check_delete_CFLAGS = $(ACT_CHECK_CFLAGS)
+check_delete_LDADD = libtestlib.la $(ACT_CHECK_LDADD) $(CURL_LIBS)
+endif
+EXTRA_DIST += tests/delete
