@@ -870,7 +870,9 @@ static void resume_one(struct act *a, const struct state_delete *d)
 	t->synthetic = synthetic;
 	t->requested_ms = d->requested_ms;
 	if (d->phase == STATE_PENDING) {
-		start_polling(t, d->delete_id, d->started_ms >= 0 ? d->started_ms : d->requested_ms);
+		/* Each run polls a resumed delete for up to delete.timeout:
+		 * a long purge is not "failed" again after one poll. */
+		start_polling(t, d->delete_id, wallclock_ms());
 		t->next_poll_ms = monotonic_ms(); /* the first poll at once */
 	} else {
 		lookup_submit(t, LOOKUP_RESUMED, NULL);
