@@ -18,6 +18,7 @@ struct candidate {
 	char reason[256];
 	enum outcome outcome;
 	char *delete_id;            /* set once a delete was started */
+	unsigned source_line;       /* --apply: the row's line in the CSV, else 0 */
 };
 
 struct state;
@@ -39,10 +40,16 @@ struct act_context {
 	void *emit_ud;
 	bool (*should_stop)(void *ud);
 	void *stop_ud;
+	/* Status polling: first interval and cap in ms (0: 1 s and 30 s,
+	 * API.md); the tests shorten them. */
+	uint64_t poll_first_ms;
+	uint64_t poll_max_ms;
 };
 
 struct act_result {
-	bool breaker_tripped;           /* max_fraction or truncated listing: exit 1 */
+	/* Nothing was deleted because it could not be done safely: max_fraction,
+	 * a truncated listing, deletes forbidden this run: exit 1. */
+	bool breaker_tripped;
 	bool auth_failed;
 	bool interrupted;
 	char why[256];
@@ -53,5 +60,26 @@ struct act_result {
 void act_run(const struct act_context *ctx, struct candidate *c, size_t n, struct act_result *res);
 
 void candidate_clear(struct candidate *c);
+
+/* The pure parts of act_run, for the tests. */
+
+/* max_fraction (DESIGN.md §6.5): more delete verdicts than fraction x rooms
+ * scanned (fractions are taken to 1e-6, exactly, no float rounding). */
+bool act_breaker_trips(uint64_t delete_verdicts, uint64_t scanned, double max_fraction);
+/* A truncated listing: the first page's total_rooms minus the distinct rooms
+ * seen exceeds max(2, 1 % of it); an unknown total (-1) counts as truncated,
+ * since completeness cannot be shown. */
+bool act_listing_truncated(int64_t first_total, uint64_t seen);
+/* Longest inactive first; unknown activity after known, by creation time;
+ * ties by room id. */
+void act_sort(struct candidate *c, size_t n);
+/* Applies the ordering, the breaker, the truncated-listing rule, the
+ * forbid_deletes and state history checks, the grace period (recording
+ * first sightings unless apply_mode) and max_per_run, in that order. Each
+ * candidate whose outcome is still OUTCOME_KEPT ("undecided") gets
+ * REFUSED, CHANGED, DEFERRED, CAPPED or WOULD_DELETE ("to delete"), with
+ * the reason. Emits nothing. */
+void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int64_t now_ms,
+	      struct act_result *res);
 
 #endif

@@ -341,6 +341,10 @@ static void easy_options(struct request *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->json_body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->json_body));
+		/* libcurl silently re-sends a request whose reused connection
+		 * died before an answer: a DELETE must never be re-sent
+		 * (DESIGN.md §6.9), so it gets a connection of its own. */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 }

@@ -8,12 +8,14 @@
 #include <sys/random.h>
 
 #include "act.h"
+#include "apply.h"
 #include "http.h"
 #include "log.h"
 #include "message-ids.h"
 #include "records.h"
 #include "run.h"
 #include "scan.h"
+#include "state.h"
 #include "synapse.h"
 #include "util.h"
 
@@ -24,6 +26,7 @@ struct run {
 	bool dry_run;
 	struct http_client *http;
 	struct records *records;
+	struct state *state;            /* locked for the whole run */
 	char *server_name;
 	char **protected_ids;           /* resolved exact aliases, sorted */
 	size_t n_protected_ids;
@@ -483,6 +486,7 @@ static int do_scan(struct run *run, struct scan_result *sr)
 		.policy = run->p,
 		.decide = &dctx,
 		.http = run->http,
+		.state = run->state,
 		.server_name = run->server_name,
 		.dry_run = run->dry_run,
 		.forbid_deletes = run->forbid_deletes,
@@ -515,6 +519,89 @@ static int do_scan(struct run *run, struct scan_result *sr)
 		return -EIO;
 	}
 	return 0;
+}
+
+/* --apply FILE (DESIGN.md §4): the rows an admin left in a candidates CSV,
+ * each re-verified live against its rule and the current protections. */
+static int do_apply(struct run *run)
+{
+	const char *file = run->o->apply_csv;
+	struct decide_context dctx = {
+		.policy = run->p,
+		.now_ms = run->now_ms,
+		.protected_ids = run->protected_ids,
+		.n_protected_ids = run->n_protected_ids,
+	};
+	struct act_context actx = {
+		.policy = run->p,
+		.decide = &dctx,
+		.http = run->http,
+		.state = run->state,
+		.server_name = run->server_name,
+		.dry_run = run->dry_run,
+		.apply_mode = true,
+		.first_total = -1,
+		.forbid_deletes = run->forbid_deletes,
+		.emit = on_candidate,
+		.emit_ud = run,
+		.should_stop = run->o->should_stop,
+		.stop_ud = run->o->stop_ud,
+	};
+	struct apply_rows rows = { 0 };
+	struct act_result ar;
+	char *data = NULL, err[512];
+	size_t len = 0;
+	int r = apply_read_file(file, &data, &len);
+
+	if (r < 0) {
+		run_fail(run, "--apply %s: %s", file, strerror(-r));
+		return r;
+	}
+	r = apply_parse(run->p, file, data, len, &rows, err, sizeof(err));
+	free(data);
+	if (r < 0) {
+		run_fail(run, "--apply: %s", err);
+		return r;
+	}
+	apply_refuse_protected(&dctx, file, &rows);
+	log_info("--apply %s: %zu rows to act on, %zu refused, %zu skipped (kept, protected, in doubt)",
+		 file, rows.n - rows.refused, rows.refused, rows.skipped);
+	run->s->candidates = rows.n;
+	act_run(&actx, rows.c, rows.n, &ar);
+	apply_rows_free(&rows);
+	if (ar.breaker_tripped || ar.auth_failed || ar.interrupted) {
+		run_fail(run, "%s", ar.why);
+		run->s->interrupted = ar.interrupted;
+		return -ECANCELED;
+	}
+	if (run->s->counts[OUTCOME_FAILED] || run->s->counts[OUTCOME_REFUSED]) {
+		run_fail(run, "%llu deletes failed, %llu rows refused",
+			 (unsigned long long)run->s->counts[OUTCOME_FAILED],
+			 (unsigned long long)run->s->counts[OUTCOME_REFUSED]);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One process at a time (DESIGN.md §6.6); a damaged state file cannot tell
+ * grace periods or pending deletes, so that run deletes nothing. */
+static int open_state(struct run *run)
+{
+	char why[512];
+	int r = state_open(run->p->state_file, run->now_ms, &run->state, why, sizeof(why));
+
+	if (r == -EBADMSG) {
+		char *fields[] = { xasprintf("RUN_ID=%s", run->s->run_id) };
+
+		log_event(LOG_ERR, MSGID_STATE_CORRUPT, (const char *const *)fields, 1,
+			  "state file unusable: %s; nothing is deleted this run", why);
+		free(fields[0]);
+		run->forbid_deletes = xasprintf("the state file was unusable and was moved aside");
+		return 0;
+	}
+	if (r < 0)
+		run_fail(run, "state file: %s", why);
+	return r;
 }
 
 static int open_records(struct run *run)
@@ -556,6 +643,7 @@ static void run_free(struct run *run)
 	free(run->forbid_deletes);
 	free(run->server_name);
 	http_client_free(run->http);
+	state_close(run->state);
 }
 
 int run_once(const struct run_options *o, struct run_summary *s)
@@ -568,8 +656,14 @@ int run_once(const struct run_options *o, struct run_summary *s)
 	memset(s, 0, sizeof(*s));
 	make_run_id(s->run_id, sizeof(s->run_id));
 	s->started_ms = run.now_ms = wallclock_ms();
-	run.dry_run = o->policy->dry_run || o->force_dry_run;
+	/* --apply is an explicit human act: only --dry-run holds it back. */
+	run.dry_run = o->force_dry_run || (!o->apply_csv && o->policy->dry_run);
 	log_run_start(&run);
+	r = open_state(&run);
+	if (r < 0) {
+		s->exit_code = r == -EBUSY ? 1 : 2;
+		goto out;
+	}
 	if (open_records(&run) < 0) {
 		s->exit_code = 2;
 		goto out;
@@ -580,7 +674,7 @@ int run_once(const struct run_options *o, struct run_summary *s)
 	if (r == 0)
 		r = resolve_protected_aliases(&run);
 	if (r == 0)
-		r = do_scan(&run, &sr);
+		r = o->apply_csv ? do_apply(&run) : do_scan(&run, &sr);
 	s->completed = r == 0;
 	s->exit_code = r == 0 ? 0 : 1;
 	close_records(&run);
