@@ -202,30 +202,7 @@ static const char *const column_names[COL__MAX] = {
 
 int apply_read_file(const char *path, char **data, size_t *len)
 {
-	struct buf b = { 0 };
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b.len + (size_t)n > APPLY_MAX_FILE) {
-			r = n < 0 ? -errno : -EFBIG;
-			break;
-		}
-		buf_append(&b, chunk, (size_t)n);
-	}
-	close(fd);
-	if (r < 0) {
-		buf_free(&b);
-		return r;
-	}
-	*data = b.data ? b.data : xstrdup("");
-	*len = b.len;
-	return 0;
+	return read_file_capped(path, APPLY_MAX_FILE, data, len);
 }
 
 static bool parse_time(const char *s, struct fact_time *out)

@@ -1364,50 +1364,6 @@ int policy_load_buffer(const char *name, const char *data, size_t len,
 	return 0;
 }
 
-static int read_policy_file(const char *path, char **data, size_t *len)
-{
-	struct buf b = { 0 };
-	struct stat st;
-	char chunk[8192];
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > POLICY_MAX_BYTES) {
-			r = -EFBIG;
-			goto out;
-		}
-		buf_append(&b, chunk, (size_t)n);
-	}
-	*data = b.data ? b.data : xstrdup("");
-	*len = b.len;
-	b.data = NULL;
-out:
-	buf_free(&b);
-	close(fd);
-	return r;
-}
-
 int policy_load(const char *path, struct policy **out, struct policy_errors *errs)
 {
 	char *data = NULL;
@@ -1415,7 +1371,7 @@ int policy_load(const char *path, struct policy **out, struct policy_errors *err
 	int r;
 
 	*out = NULL;
-	r = read_policy_file(path, &data, &len);
+	r = read_file_capped(path, POLICY_MAX_BYTES, &data, &len);
 	if (r < 0) {
 		if (errs) {
 			errors_push(errs, xasprintf("%s: cannot read the policy file: %s%s", path, strerror(-r),

@@ -158,38 +158,6 @@ static int lock_take(struct state *s, char *why, size_t whylen)
 
 /* --- loading --- */
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-	struct buf b = { 0 };
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (b.len + (size_t)n > STATE_MAX_SIZE) {
-			r = -EFBIG;
-			break;
-		}
-		buf_append(&b, chunk, (size_t)n);
-	}
-	close(fd);
-	if (r < 0) {
-		buf_free(&b);
-		return r;
-	}
-	*out = b.data ? b.data : xstrdup("");
-	*len = b.len;
-	return 0;
-}
-
 /* A millisecond time: a JSON integer, not negative. */
 static bool get_time(struct json_object *o, const char *key, bool required, int64_t *out)
 {
@@ -340,7 +308,7 @@ int state_open(const char *path, int64_t now_ms, struct state **out, char *why, 
 	r = lock_take(s, why, whylen);
 	if (r < 0)
 		goto fail;
-	r = read_file(path, &data, &len);
+	r = read_file_capped(path, STATE_MAX_SIZE, &data, &len);
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r < 0) {

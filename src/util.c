@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,6 +260,50 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 		return r;
 	}
 	return atomic_file_commit(&af);
+}
+
+int read_file_capped(const char *path, size_t max, char **data, size_t *len)
+{
+	struct buf b = { 0 };
+	struct stat st;
+	char chunk[65536];
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			r = -EFBIG;
+			goto out;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	*data = b.data ? b.data : xstrdup("");
+	*len = b.len;
+	b.data = NULL;
+out:
+	buf_free(&b);
+	close(fd);
+	return r;
 }
 
 bool glob_match(const char *pattern, const char *s)

@@ -58,6 +58,10 @@ int atomic_file_open(struct atomic_file *af, const char *path, unsigned mode);
 int atomic_file_commit(struct atomic_file *af);
 void atomic_file_abort(struct atomic_file *af);
 
+/* Read a whole file of at most max bytes into a NUL-terminated buffer.
+ * Returns 0, -EFBIG when larger, -EISDIR, or another negative errno. */
+int read_file_capped(const char *path, size_t max, char **data, size_t *len);
+
 /* fnmatch() glob match of a possibly-NULL string (NULL never matches). */
 bool glob_match(const char *pattern, const char *s);
 

@@ -23,20 +23,9 @@ const char *capture_dir(void)
 
 static char *read_all(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	struct buf b = { 0 };
-	char chunk[8192];
-	size_t n;
+	char *data = NULL;
 
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	if (!b.data)
-		return xstrdup("");
-	return b.data;
+	return read_file_capped(path, 64u << 20, &data, len) == 0 ? data : NULL;
 }
 
 static char *find_file(const char *prefix)

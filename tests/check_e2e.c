@@ -42,17 +42,11 @@ static char *bin_path(void)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
+	char *data = NULL;
+	size_t len;
+	int r = read_file_capped(path, 64u << 20, &data, &len);
 
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return b.data ? b.data : xstrdup("");
+	return r == 0 ? data : NULL;
 }
 
 static char *replace_all(const char *s, const char *from, const char *to)

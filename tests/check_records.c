@@ -50,16 +50,12 @@ END_TEST
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
+	char *data = NULL;
+	size_t len;
+	int r = read_file_capped(path, 64u << 20, &data, &len);
 
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return b.data ? b.data : xstrdup("");
+	ck_assert_msg(r == 0, "cannot read %s", path);
+	return r == 0 ? data : NULL;
 }
 
 static size_t count_lines(const char *s, const char *sep)

@@ -56,17 +56,11 @@ static void teardown(void)
 
 static char *slurp(const char *p)
 {
-	FILE *f = fopen(p, "r");
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
+	char *data = NULL;
+	size_t len;
+	int r = read_file_capped(p, 64u << 20, &data, &len);
 
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return b.data ? b.data : xstrdup("");
+	return r == 0 ? data : NULL;
 }
 
 static void put(const char *p, const char *text)
