@@ -102,15 +102,19 @@ static int announce(const struct fake *fk, int port)
 {
 	FILE *f;
 
+	/* the file first: whoever read "port N" may look at it at once */
+	if (fk->cfg.port_file) {
+		bool ok;
+
+		f = fopen(fk->cfg.port_file, "w");
+		ok = f && fprintf(f, "%d\n", port) > 0;
+		if ((f && fclose(f) != 0) || !ok) {
+			fprintf(stderr, "fake-synapse: cannot write %s\n", fk->cfg.port_file);
+			return -EIO;
+		}
+	}
 	printf("port %d\n", port);
 	fflush(stdout);
-	if (!fk->cfg.port_file)
-		return 0;
-	f = fopen(fk->cfg.port_file, "w");
-	if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "fake-synapse: cannot write %s\n", fk->cfg.port_file);
-		return -EIO;
-	}
 	return 0;
 }
 
