@@ -38,19 +38,26 @@ static char *tl_printf(const char *fmt, ...)
 
 struct tl_buf {
 	char *data;
-	size_t len;
+	size_t len, cap;
 };
 
 static void tl_append(struct tl_buf *b, const void *p, size_t n)
 {
-	char *d = realloc(b->data, b->len + n + 1);
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *d;
 
-	if (!d)
-		abort();
-	memcpy(d + b->len, p, n);
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			abort();
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
 	b->len += n;
-	d[b->len] = '\0';
-	b->data = d;
+	b->data[b->len] = '\0';
 }
 
 static int64_t mono_ms(void)

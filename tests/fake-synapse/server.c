@@ -196,18 +196,19 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct body_src *b = cls;
 
 	if (b->huge) {
+		/* {"results":[],"padding":"xxx...x"}: valid JSON, 20 MiB */
 		static const char head[] = "{\"results\":[],\"padding\":\"";
-		size_t n = 0;
 
 		if (pos >= HUGE_BYTES + 2)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		for (; n < max && pos + n < HUGE_BYTES + 2; n++) {
-			uint64_t p = pos + n;
-
-			buf[n] = p < sizeof(head) - 1 ? head[p] : p < HUGE_BYTES ? 'x'
-				 : p == HUGE_BYTES ? '"' : '}';
-		}
-		return (ssize_t)n;
+		if (max > HUGE_BYTES + 2 - pos)
+			max = (size_t)(HUGE_BYTES + 2 - pos);
+		memset(buf, 'x', max);
+		for (uint64_t p = pos; p < sizeof(head) - 1 && p < pos + max; p++)
+			buf[p - pos] = head[p];
+		for (uint64_t p = pos > HUGE_BYTES ? pos : HUGE_BYTES; p < pos + max; p++)
+			buf[p - pos] = p == HUGE_BYTES ? '"' : '}';
+		return (ssize_t)max;
 	}
 	if (pos >= b->limit)
 		return b->limit < b->len ? MHD_CONTENT_READER_END_WITH_ERROR
