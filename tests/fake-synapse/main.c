@@ -105,21 +105,11 @@ static int announce(const struct fake *fk, int port)
 	char tmp[4096];
 	FILE *f;
 
-<<<<<<< HEAD
 	if (fk->cfg.port_file) {
 		snprintf(tmp, sizeof(tmp), "%s.tmp", fk->cfg.port_file);
 		f = fopen(tmp, "w");
 		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
 		    rename(tmp, fk->cfg.port_file) != 0) {
-=======
-	/* the file first: whoever read "port N" may look at it at once */
-	if (fk->cfg.port_file) {
-		bool ok;
-
-		f = fopen(fk->cfg.port_file, "w");
-		ok = f && fprintf(f, "%d\n", port) > 0;
-		if ((f && fclose(f) != 0) || !ok) {
->>>>>>> wip-fake2
 			fprintf(stderr, "fake-synapse: cannot write %s\n", fk->cfg.port_file);
 			return -EIO;
 		}
