@@ -423,8 +423,10 @@ void state_candidates_retain(struct state *s, const char *const *ids, size_t n)
 	const char **sorted = xcalloc(n + 1, sizeof(char *));
 	size_t kept = 0;
 
-	memcpy(sorted, ids, n * sizeof(char *));
-	qsort(sorted, n, sizeof(char *), compare_ids);
+	if (n > 0) {
+		memcpy(sorted, ids, n * sizeof(char *));
+		qsort(sorted, n, sizeof(char *), compare_ids);
+	}
 	for (size_t i = 0; i < s->n_cands; i++) {
 		const char *id = s->cands[i].room_id;
 
