@@ -509,7 +509,7 @@ START_TEST(test_http_faults)
 	int code;
 
 	start(&t, "old");
-	write_policy(&t, false, "  timeout: 3s\n");
+	write_policy(&t, false, "  timeout: 10s\n");
 	faults(&t, c->faults);
 	code = run_once(&t, NULL);
 	ck_assert_msg(code == c->want_exit, "%s: exit %d\n%s", c->what, code, t.out.err);
