@@ -509,7 +509,7 @@ START_TEST(test_http_faults)
 	int code;
 
 	start(&t, "old");
-	write_policy(&t, false, "  timeout: 10s\n");
+	write_policy(&t, false, "  timeout: 6s\n");
 	faults(&t, c->faults);
 	code = run_once(&t, NULL);
 	ck_assert_msg(code == c->want_exit, "%s: exit %d\n%s", c->what, code, t.out.err);
@@ -520,7 +520,7 @@ START_TEST(test_http_faults)
 		ck_assert_ptr_nonnull(strstr(reason(&t, "!old1:test.local"), "delete outcome unknown"));
 	/* the next run, faults gone, settles everything, one DELETE per room */
 	faults(&t, "{\"faults\":[]}");
-	sleep(3); /* past delete.timeout: an unknown outcome may be re-sent */
+	sleep(6); /* past delete.timeout: an unknown outcome may be re-sent */
 	code = run_once(&t, NULL);
 	ck_assert_msg(code == 0, "%s: second run exit %d\n%s", c->what, code, t.out.err);
 	ck_assert_int_eq(room_status(&t, "!old1:test.local"), 404);
