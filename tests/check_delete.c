@@ -79,20 +79,6 @@ static char *slurp(const char *path)
 	return r == 0 ? data : NULL;
 }
 
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-	struct buf b = { 0 };
-	const char *p;
-
-	while ((p = strstr(s, from))) {
-		buf_append(&b, s, (size_t)(p - s));
-		buf_puts(&b, to);
-		s = p + strlen(from);
-	}
-	buf_puts(&b, s);
-	return b.data;
-}
-
 /* The template, then dry_run and a delete: section with extra lines. */
 static void write_policy(struct t *t, bool dry_run, const char *delete_extra)
 {
@@ -100,8 +86,8 @@ static void write_policy(struct t *t, bool dry_run, const char *delete_extra)
 	char *text = slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
 
 	ck_assert_ptr_nonnull(text);
-	a = replace_all(text, "@PORT@", port);
-	b = replace_all(a, "@DIR@", t->dir);
+	a = test_replace(text, "@PORT@", port);
+	b = test_replace(a, "@DIR@", t->dir);
 	full = xasprintf("%sdry_run: %s\ndelete:\n%s%s", b, dry_run ? "true" : "false",
 			 delete_extra && strstr(delete_extra, "max_fraction") ? "" : "  max_fraction: 0.5\n",
 			 delete_extra ? delete_extra : "  timeout: 10s\n");
@@ -270,7 +256,7 @@ static int64_t total_deletes(struct t *t)
 
 static long room_status(struct t *t, const char *room)
 {
-	char *esc = replace_all(room, "!", "%21"), *esc2 = replace_all(esc, ":", "%3A");
+	char *esc = test_replace(room, "!", "%21"), *esc2 = test_replace(esc, ":", "%3A");
 	char *url = xasprintf("%s/_synapse/admin/v1/rooms/%s", t->fs.url, esc2);
 	long status = 0;
 
@@ -810,7 +796,7 @@ static char *reviewed_csv(struct t *t, const char *drop_room, const char *edit_r
 		if (drop_room && strstr(line, drop_room))
 			continue;
 		if (edit_room && strstr(line, edit_room)) {
-			edited = replace_all(line, from, to);
+			edited = test_replace(line, from, to);
 			buf_printf(&out, "%s\n", edited);
 			free(edited);
 			continue;

@@ -49,20 +49,6 @@ static char *slurp(const char *path)
 	return r == 0 ? data : NULL;
 }
 
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-	struct buf b = { 0 };
-	const char *p;
-
-	while ((p = strstr(s, from))) {
-		buf_append(&b, s, (size_t)(p - s));
-		buf_puts(&b, to);
-		s = p + strlen(from);
-	}
-	buf_puts(&b, s);
-	return b.data;
-}
-
 /* Write the policy from the template, with extra YAML appended. */
 static void write_policy(struct e2e *t, const char *extra)
 {
@@ -70,8 +56,8 @@ static void write_policy(struct e2e *t, const char *extra)
 	char *text = slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
 
 	ck_assert_ptr_nonnull(text);
-	a = replace_all(text, "@PORT@", port);
-	b = replace_all(a, "@DIR@", t->dir);
+	a = test_replace(text, "@PORT@", port);
+	b = test_replace(a, "@DIR@", t->dir);
 	full = xasprintf("%s%s", b, extra ? extra : "");
 	free(t->policy);
 	t->policy = test_write_file(t->dir, "policy.yaml", full, 0600);

@@ -417,3 +417,24 @@ char *test_write_file(const char *dir, const char *name, const char *content, mo
 	chmod(path, mode);
 	return path;
 }
+
+char *test_replace(const char *s, const char *from, const char *to)
+{
+	size_t n = 0, flen = strlen(from), tlen = strlen(to);
+	const char *p;
+	char *out, *o;
+
+	for (p = s; (p = strstr(p, from)); p += flen)
+		n++;
+	out = malloc(strlen(s) + n * tlen + 1);
+	if (!out)
+		abort();
+	for (o = out; (p = strstr(s, from)); s = p + flen) {
+		memcpy(o, s, (size_t)(p - s));
+		o += p - s;
+		memcpy(o, to, tlen);
+		o += tlen;
+	}
+	strcpy(o, s);
+	return out;
+}

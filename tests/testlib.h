@@ -53,6 +53,9 @@ void test_output_free(struct test_output *o); /* safe on a zeroed struct */
 char *test_tmpdir(void);          /* malloc'd path of a fresh directory */
 void test_rmtree(const char *dir); /* NULL is a no-op */
 /* Writes dir/name with content and chmods it to mode; returns the path. */
+/* s with every occurrence of from replaced by to (malloc'd); for filling
+ * @PORT@/@DIR@ in test policies and editing CSV lines. */
+char *test_replace(const char *s, const char *from, const char *to);
 char *test_write_file(const char *dir, const char *name, const char *content, mode_t mode);
 
 #endif
