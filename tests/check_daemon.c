@@ -193,9 +193,9 @@ static void start_daemon(struct env *e, const char *watchdog_usec)
 			setenv("WATCHDOG_USEC", watchdog_usec, 1);
 			setenv("WATCHDOG_PID", pid, 1);
 		}
-		execl(binary(), "synapse-janitor", "-c", e->policy, "--log-target=console",
-		      (char *)NULL);
-		_exit(127);
+		const char *argv[] = { binary(), "-c", e->policy, "--log-target=console", NULL };
+
+		test_execv(argv);
 	}
 }
 

@@ -24,3 +24,13 @@ check_e2e_CFLAGS = $(CORE_CHECK_CFLAGS)
 check_e2e_LDADD = libtestlib.la $(CORE_CHECK_LDADD) $(CURL_LIBS) $(JSONC_LIBS)
 endif
 EXTRA_DIST += tests/e2e tests/journal.sh
+
+# The end-to-end tests again, with the program under test run by valgrind
+# (tests/testlib.c and the scripts honour SJ_TEST_WRAPPER); a valgrind
+# error or a definite/indirect leak exits 99, which no test expects.
+VALGRIND_TESTS = check_e2e check_delete check_daemon tests/journal.sh tests/policy-cli.sh
+VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+check-valgrind:
+	SJ_TEST_WRAPPER='$(VALGRIND_CMD)' $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VALGRIND_TESTS)'
+.PHONY: check-valgrind

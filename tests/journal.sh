@@ -32,7 +32,8 @@ sed -e "s/@PORT@/$port/" -e "s|@DIR@|$work|" "$top_srcdir/tests/e2e/policy.yaml"
 printf 'journal-test-token-5511\n' >"$work/admin-token"
 chmod 600 "$work/admin-token"
 
-"$top_builddir/synapse-janitor" --once --log-target=journal -c "$work/policy.yaml" \
+# shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...)
+${SJ_TEST_WRAPPER:-} "$top_builddir/synapse-janitor" --once --log-target=journal -c "$work/policy.yaml" \
 	>"$work/stdout" 2>"$work/stderr" || fail "exit status $? ($(cat "$work/stderr"))"
 run_id=$(sed -n '2s/^\([0-9a-f]*\),.*/\1/p' "$work/candidates.csv")
 [ -n "$run_id" ] || fail "no run id in the CSV"

@@ -27,7 +27,8 @@ check() { # description, then a shell condition
 
 run() { # exit code into $rc, output into $work/out and $work/err
 	rc=0
-	"$sj" "$@" >"$work/out" 2>"$work/err" || rc=$?
+	# shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...)
+	${SJ_TEST_WRAPPER:-} "$sj" "$@" >"$work/out" 2>"$work/err" || rc=$?
 }
 
 # The shipped example: valid, and dry-run is the first thing it says.

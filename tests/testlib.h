@@ -49,6 +49,10 @@ struct test_output {
 int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
 	     struct test_output *o);
 void test_output_free(struct test_output *o); /* safe on a zeroed struct */
+/* execv, or, for the program under test (synapse-janitor) when
+ * $SJ_TEST_WRAPPER is set, execvp of that command line ("valgrind -q ...")
+ * followed by argv. Does not return. */
+void test_execv(const char *const argv[]) __attribute__((noreturn));
 
 char *test_tmpdir(void);          /* malloc'd path of a fresh directory */
 void test_rmtree(const char *dir); /* NULL is a no-op */
