@@ -22,7 +22,20 @@ void candidate_clear(struct candidate *c)
 {
 	room_facts_clear(&c->facts);
 	free(c->delete_id);
+	free(c->reason);
 	memset(c, 0, sizeof(*c));
+}
+
+void candidate_set_reason(struct candidate *c, const char *fmt, ...)
+{
+	char text[REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	free(c->reason);
+	c->reason = xstrdup(text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -90,7 +103,7 @@ void act_sort(struct candidate *c, size_t n)
 static void set_outcome(struct candidate *c, enum outcome o, const char *fmt, ...) SJ_PRINTF(3, 4);
 static void set_outcome(struct candidate *c, enum outcome o, const char *fmt, ...)
 {
-	char text[sizeof(c->reason)];
+	char text[REASON_MAX];
 	va_list ap;
 	int n = 0;
 
@@ -99,7 +112,8 @@ static void set_outcome(struct candidate *c, enum outcome o, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	memcpy(c->reason, text, sizeof(c->reason));
+	free(c->reason);
+	c->reason = xstrdup(text);
 	c->outcome = o;
 }
 
@@ -370,7 +384,7 @@ static void task_finish(struct task *t, enum outcome o, const char *fmt, ...)
 	if (!t->resumed)
 		a->active--;
 	if (fmt) {
-		char text[sizeof(t->c->reason)];
+		char text[REASON_MAX];
 
 		va_start(ap, fmt);
 		vsnprintf(text, sizeof(text), fmt, ap);
@@ -798,7 +812,7 @@ static void on_verified(void *ud, enum verify_result r, const char *why, const s
 		f->joined_local_members = fresh->joined_local_members;
 	}
 	if (fresh->last_activity.state == FACT_KNOWN)
-		f->last_activity = fresh->last_activity;
+		fact_time_copy(&f->last_activity, &fresh->last_activity);
 	switch (r) {
 	case VERIFY_OK:
 		if (a->ctx->dry_run)

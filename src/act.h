@@ -8,6 +8,7 @@
 #include "decide.h"
 #include "http.h"
 #include "room.h"
+#include "util.h"
 
 /* Acting on the delete verdicts of a run (DESIGN.md §6): caps, grace,
  * re-verification, DELETE v2 and polling, each with its outcome. */
@@ -15,7 +16,7 @@
 struct candidate {
 	struct room_facts facts;
 	const struct rule *rule;
-	char reason[256];
+	char *reason;               /* why it has its outcome (malloc'd) */
 	enum outcome outcome;
 	char *delete_id;            /* set once a delete was started */
 	unsigned source_line;       /* --apply: the row's line in the CSV, else 0 */
@@ -60,6 +61,10 @@ struct act_result {
 void act_run(const struct act_context *ctx, struct candidate *c, size_t n, struct act_result *res);
 
 void candidate_clear(struct candidate *c);
+/* Replaces c->reason; the text is cut at REASON_MAX bytes. */
+void candidate_set_reason(struct candidate *c, const char *fmt, ...) SJ_PRINTF(2, 3);
+
+#define REASON_MAX 256
 
 /* The pure parts of act_run, for the tests. */
 

@@ -282,7 +282,7 @@ static void refuse_row(struct parse *ps, unsigned line, const char *room_id, con
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	snprintf(c->reason, sizeof(c->reason), "%s:%u: %s", ps->name, line, text);
+	candidate_set_reason(c, "%s:%u: %s", ps->name, line, text);
 	c->outcome = OUTCOME_REFUSED;
 	ps->out->refused++;
 	log_error("%s", c->reason);
@@ -362,7 +362,7 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 	c = add_row(ps, rec->line, room_id);
 	c->rule = rule;
 	fill_facts(ps, rec, &c->facts);
-	snprintf(c->reason, sizeof(c->reason), "%s:%u: listed for rule %s", ps->name, rec->line,
+	candidate_set_reason(c, "%s:%u: listed for rule %s", ps->name, rec->line,
 		 rule->name);
 }
 
@@ -449,7 +449,7 @@ void apply_refuse_protected(const struct decide_context *d, const char *name, st
 		decide_room(&dc, &c->facts, &v);
 		if (v.kind != VERDICT_PROTECTED)
 			continue;
-		snprintf(c->reason, sizeof(c->reason), "%s:%u: protected: %.200s", name, c->source_line,
+		candidate_set_reason(c, "%s:%u: protected: %.200s", name, c->source_line,
 			 v.reason);
 		c->outcome = OUTCOME_REFUSED;
 		rows->refused++;

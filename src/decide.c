@@ -163,7 +163,7 @@ static enum cond eval_age(struct rule_eval *e, const char *what, const struct fa
 		e->need |= need_bit;
 		return COND_NEED;
 	case FACT_UNKNOWN:
-		note_doubt(e, "%s unknown: %s", what, t->problem[0] ? t->problem : "no data");
+		note_doubt(e, "%s unknown: %s", what, t->problem && t->problem[0] ? t->problem : "no data");
 		return COND_UNKNOWN;
 	case FACT_KNOWN:
 		break;

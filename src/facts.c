@@ -32,23 +32,6 @@ struct lookup {
 	enum { LOOKUP_EXTREMITIES, LOOKUP_CREATED, LOOKUP_MESSAGES } kind;
 };
 
-static void fact_unknown(struct fact_time *t, const char *fmt, ...) SJ_PRINTF(2, 3);
-static void fact_unknown(struct fact_time *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	t->state = FACT_UNKNOWN;
-	va_start(ap, fmt);
-	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
-	va_end(ap);
-}
-
-static void fact_known(struct fact_time *t, int64_t ms)
-{
-	t->state = FACT_KNOWN;
-	t->ms = ms;
-	t->problem[0] = '\0';
-}
 
 static void fetch_release(struct fetch *fe)
 {
@@ -67,7 +50,7 @@ static void submit(struct fetch *fe, struct fact_time *target, int kind, char *p
 	*lk = (struct lookup){ .fetch = fe, .target = target, .kind = kind };
 	fe->pending++;
 	if (http_get(fe->http, path, true, on_response, lk) < 0) {
-		fact_unknown(target, "request could not be queued");
+		fact_time_unknown(target, "request could not be queued");
 		free(lk);
 		fetch_release(fe);
 	}
@@ -92,15 +75,15 @@ static void on_messages(struct fetch *fe, const struct http_response *r, struct 
 
 	if (synapse_parse_messages(r->body, r->body_len, &newest, &end, &saw_create, &create_ts,
 				   err, sizeof(err)) < 0) {
-		fact_unknown(t, "messages: %s", err);
+		fact_time_unknown(t, "messages: %s", err);
 	} else if (newest >= 0) {
-		fact_known(t, newest);
+		fact_time_known(t, newest);
 	} else if (saw_create && create_ts >= 0) {
-		fact_known(t, create_ts);
+		fact_time_known(t, create_ts);
 	} else if (!end) {
-		fact_unknown(t, "messages: no message and no creation event");
+		fact_time_unknown(t, "messages: no message and no creation event");
 	} else if (fe->message_pages >= MESSAGE_PAGES) {
-		fact_unknown(t, "no message in the newest %d events", MESSAGE_PAGES * MESSAGE_PAGE_SIZE);
+		fact_time_unknown(t, "no message in the newest %d events", MESSAGE_PAGES * MESSAGE_PAGE_SIZE);
 	} else {
 		submit_messages_page(fe, end);
 	}
@@ -116,13 +99,13 @@ static void on_body(struct lookup *lk, const struct http_response *r)
 	switch (lk->kind) {
 	case LOOKUP_EXTREMITIES:
 		if (synapse_parse_forward_extremities(r->body, r->body_len, t, err, sizeof(err)) < 0)
-			fact_unknown(t, "forward_extremities: %s", err);
+			fact_time_unknown(t, "forward_extremities: %s", err);
 		break;
 	case LOOKUP_CREATED:
 		if (synapse_parse_timestamp_to_event(r->body, r->body_len, &ts, err, sizeof(err)) < 0)
-			fact_unknown(t, "timestamp_to_event: %s", err);
+			fact_time_unknown(t, "timestamp_to_event: %s", err);
 		else
-			fact_known(t, ts);
+			fact_time_known(t, ts);
 		break;
 	case LOOKUP_MESSAGES:
 		on_messages(lk->fetch, r, t);
@@ -149,11 +132,11 @@ static void on_response(const struct http_response *r, void *ud)
 	} else if (synapse_result_is_auth(res)) {
 		fe->auth_error = -EACCES;
 		snprintf(fe->why, sizeof(fe->why), "%s", why);
-		fact_unknown(lk->target, "%s", why);
+		fact_time_unknown(lk->target, "%s", why);
 	} else if (res == SYNAPSE_NOT_FOUND && lk->kind == LOOKUP_CREATED) {
-		fact_unknown(lk->target, "no events in the room");
+		fact_time_unknown(lk->target, "no events in the room");
 	} else {
-		fact_unknown(lk->target, "%s: %s", lookup_name(lk->kind), why);
+		fact_time_unknown(lk->target, "%s: %s", lookup_name(lk->kind), why);
 	}
 	free(lk);
 	fetch_release(fe);

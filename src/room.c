@@ -2,10 +2,47 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "room.h"
+#include "util.h"
+
+void fact_time_known(struct fact_time *t, int64_t ms)
+{
+	fact_time_clear(t);
+	t->state = FACT_KNOWN;
+	t->ms = ms;
+}
+
+void fact_time_unknown(struct fact_time *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	fact_time_clear(t);
+	t->state = FACT_UNKNOWN;
+	t->problem = text;
+}
+
+void fact_time_copy(struct fact_time *dst, const struct fact_time *src)
+{
+	char *problem = src->problem ? xstrdup(src->problem) : NULL;
+
+	fact_time_clear(dst);
+	*dst = *src;
+	dst->problem = problem;
+}
+
+void fact_time_clear(struct fact_time *t)
+{
+	free(t->problem);
+	memset(t, 0, sizeof(*t));
+}
 
 void room_facts_clear(struct room_facts *f)
 {
@@ -16,6 +53,8 @@ void room_facts_clear(struct room_facts *f)
 	free(f->room_type);
 	free(f->encryption);
 	free(f->row_problem);
+	fact_time_clear(&f->last_activity);
+	fact_time_clear(&f->created);
 	memset(f, 0, sizeof(*f));
 	f->joined_members = -1;
 	f->joined_local_members = -1;

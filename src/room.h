@@ -19,8 +19,16 @@ enum fact_state {
 struct fact_time {
 	enum fact_state state;
 	int64_t ms;             /* milliseconds since the epoch when KNOWN */
-	char problem[120];      /* why, when UNKNOWN */
+	char *problem;          /* why, when UNKNOWN (malloc'd, may be NULL) */
 };
+
+void fact_time_known(struct fact_time *t, int64_t ms);
+void fact_time_unknown(struct fact_time *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* dst becomes a copy of src, with its own problem text. */
+void fact_time_copy(struct fact_time *dst, const struct fact_time *src);
+/* Frees the problem text; back to FACT_UNFETCHED. */
+void fact_time_clear(struct fact_time *t);
 
 struct room_facts {
 	char *room_id;

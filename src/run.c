@@ -369,7 +369,7 @@ static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
 		c->facts = *f;
 		memset(f, 0, sizeof(*f));
 		c->rule = v->rule;
-		snprintf(c->reason, sizeof(c->reason), "%s", v->reason);
+		c->reason = xstrdup(v->reason);
 		break;
 	case VERDICT_NEED_FACTS:
 		break; /* scan.c resolves these before delivering */

@@ -554,13 +554,9 @@ int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_
 	}
 	if (n == 0) {
 		/* {"count":0,"results":[]}: an unknown or purged room (API.md). */
-		out->state = FACT_UNKNOWN;
-		out->ms = 0;
-		snprintf(out->problem, sizeof(out->problem), "no events in the room");
+		fact_time_unknown(out, "no events in the room");
 	} else {
-		out->state = FACT_KNOWN;
-		out->ms = newest;
-		out->problem[0] = '\0';
+		fact_time_known(out, newest);
 	}
 out:
 	json_object_put(o);

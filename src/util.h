@@ -18,6 +18,7 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);          /* NULL stays NULL */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) SJ_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) SJ_PRINTF(1, 0);
 
 /* Clocks in milliseconds. */
 int64_t wallclock_ms(void);            /* CLOCK_REALTIME */

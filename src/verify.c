@@ -139,11 +139,11 @@ static void lookups_done(struct verify *v)
 		v->fresh.room_id = xstrdup(v->rq.facts->room_id);
 	/* The creation time does not change: the scan's is reused, but not a
 	 * value read from an editable CSV. The last activity is fetched anew. */
-	v->fresh.last_activity = (struct fact_time){ 0 };
+	fact_time_clear(&v->fresh.last_activity);
 	if (!v->rq.only_rule)
-		v->fresh.created = v->rq.facts->created;
+		fact_time_copy(&v->fresh.created, &v->rq.facts->created);
 	else
-		v->fresh.created = (struct fact_time){ 0 };
+		fact_time_clear(&v->fresh.created);
 	decide_again(v);
 }
 

@@ -294,7 +294,7 @@ START_TEST(test_plan)
 	ck_assert_str_eq(c[5].facts.room_id, "!2:x");
 	for (size_t i = 0; i < 6; i++)
 		if (c[i].outcome != OUTCOME_WOULD_DELETE)
-			ck_assert_msg(c[i].reason[0], "%s: no reason for %s", pc->what, c[i].facts.room_id);
+			ck_assert_msg(c[i].reason && c[i].reason[0], "%s: no reason for %s", pc->what, c[i].facts.room_id);
 	if (pc->tripped)
 		ck_assert_str_eq(c[0].reason, res.why);
 	/* first sightings are recorded except by --apply */

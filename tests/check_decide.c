@@ -222,7 +222,7 @@ static void make_facts(struct room_facts *f, const struct room_spec *r)
 	f->created.state = r->created_state;
 	f->created.ms = NOW - r->created_days_ago * DAY;
 	if (r->act_state == FACT_UNKNOWN)
-		strcpy(f->last_activity.problem, "HTTP 503");
+		f->last_activity.problem = (char *)"HTTP 503";
 }
 
 START_TEST(test_decide_table)

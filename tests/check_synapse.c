@@ -418,6 +418,7 @@ START_TEST(test_capture_forward_extremities)
 	ck_assert_int_eq(synapse_parse_forward_extremities(b, len, &t, err, sizeof(err)), 0);
 	ck_assert_int_eq(t.state, FACT_KNOWN);
 	ck_assert_int_eq(t.ms, 1795418343425);
+	fact_time_clear(&t);
 	free(b);
 }
 END_TEST
@@ -1036,6 +1037,7 @@ START_TEST(test_forward_extremities_hostile)
 			ck_assert_int_eq(t.ms, rows[i].ms);
 		else
 			ck_assert_str_eq(t.problem, "no events in the room");
+		fact_time_clear(&t);
 	}
 }
 END_TEST
@@ -1228,7 +1230,7 @@ static int run_parser(int which, const char *b, size_t len, char *err, size_t er
 	case 0: r = synapse_parse_room_page(b, len, &page, err, errlen); room_page_free(&page); break;
 	case 1: r = synapse_parse_room_details(b, len, &f, &tri, err, errlen); break;
 	case 2: r = synapse_parse_members(b, len, "s", &i1, &i2, err, errlen); break;
-	case 3: r = synapse_parse_forward_extremities(b, len, &t, err, errlen); break;
+	case 3: r = synapse_parse_forward_extremities(b, len, &t, err, errlen); fact_time_clear(&t); break;
 	case 4: r = synapse_parse_timestamp_to_event(b, len, &i1, err, errlen); break;
 	case 5: r = synapse_parse_messages(b, len, &i1, &s, &flag, &i2, err, errlen); break;
 	case 6: r = synapse_parse_server_version(b, len, &s, err, errlen); break;

@@ -32,6 +32,7 @@ static void parsers(const char *b, size_t len)
 	room_facts_clear(&f);
 	synapse_parse_members(b, len, "test.local", &a, &z, err, sizeof(err));
 	synapse_parse_forward_extremities(b, len, &t, err, sizeof(err));
+	fact_time_clear(&t);
 	synapse_parse_timestamp_to_event(b, len, &a, err, sizeof(err));
 	synapse_parse_messages(b, len, &a, &s, &flag, &z, err, sizeof(err));
 	free(s);
