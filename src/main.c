@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,11 @@ int main(int argc, char **argv)
 	struct policy *p = NULL;
 	int code;
 
+	/* Buffers of 64 KiB and more (page bodies, the de-duplication set, the
+	 * candidates) get their own mappings, returned when freed: glibc would
+	 * otherwise raise this threshold as they are freed and keep a run's
+	 * high-water mark in the heap for the daemon's whole life. */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	log_init(o.check_config ? LOG_TARGET_CONSOLE : o.log_target, o.verbose);

@@ -33,6 +33,7 @@ struct run {
 	char *forbid_deletes;           /* why this run must not delete, or NULL */
 	struct candidate *candidates;   /* delete verdicts, decided after the scan */
 	size_t n_candidates;
+	size_t cap_candidates;
 	int64_t now_ms;
 };
 
@@ -362,8 +363,11 @@ static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
 	case VERDICT_DELETE:
 		/* Decided after the scan, when the caps can be applied. */
 		run->s->candidates++;
-		run->candidates = xreallocarray(run->candidates, run->n_candidates + 1,
-						sizeof(*run->candidates));
+		if (run->n_candidates == run->cap_candidates) {
+			run->cap_candidates = run->cap_candidates ? run->cap_candidates * 3 / 2 : 64;
+			run->candidates = xreallocarray(run->candidates, run->cap_candidates,
+							sizeof(*run->candidates));
+		}
 		c = &run->candidates[run->n_candidates++];
 		memset(c, 0, sizeof(*c));
 		c->facts = *f;

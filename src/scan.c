@@ -19,16 +19,37 @@ struct seen_set {
 	size_t n;
 };
 
+/* Pages fetched at once: the page the listing continues with, and one more
+ * at the offset it will most likely continue from, so that a slow room
+ * list query overlaps the previous one. Each holds a response body. */
+#define PAGES_IN_FLIGHT 2
+
+struct scan;
+
+/* One room-list request and, once answered, its parsed page. Pages are
+ * taken strictly in next_batch order, as a sequential scan would. */
+struct page_slot {
+	struct scan *scan;
+	int64_t from;
+	bool answered;
+	bool stale;                /* off the next_batch chain: dropped */
+	int error;                 /* < 0: the answer was refused or broken */
+	bool auth_error;
+	char why[256];
+	struct room_page page;
+};
+
 struct scan {
 	const struct scan_config *cfg;
 	struct scan_result *res;
 	struct seen_set seen;
 	unsigned page_size;
 	unsigned waiting;          /* rooms waiting for lookups */
-	int64_t page_from;         /* offset of the page in flight or last received */
-	int64_t next_from;         /* next page to ask for, -1 when none */
-	bool page_in_flight;
+	int64_t next_from;         /* where the listing continues, -1 at the end */
+	struct page_slot *slots[PAGES_IN_FLIGHT]; /* by offset, [0] first */
+	unsigned n_slots;
 	bool last_page_seen;
+	bool full_pages;           /* the last page continued at from + page_size */
 	bool stopped;              /* fatal error: deliver no more verdicts */
 };
 
@@ -56,7 +77,9 @@ static bool seen_insert(struct seen_set *s, uint64_t h)
 	size_t i;
 
 	h = h ? h : 1; /* 0 marks an empty slot */
-	if ((s->n + 1) * 4 > s->cap * 3)
+	/* Up to 7/8 full: the hashes are uniform, so linear probing stays
+	 * short, and 100k rooms fit in 1 MiB instead of 2. */
+	if ((s->n + 1) * 8 > s->cap * 7)
 		seen_grow(s);
 	for (i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
 		if (s->slots[i] == h)
@@ -84,21 +107,63 @@ static void scan_fail(struct scan *s, bool auth, const char *fmt, ...)
 
 static void on_page(const struct http_response *r, void *ud);
 
-static void request_page(struct scan *s)
+static bool slot_requested(const struct scan *s, int64_t from)
 {
-	char *path;
+	for (unsigned i = 0; i < s->n_slots; i++)
+		if (s->slots[i]->from == from && !s->slots[i]->stale)
+			return true;
+	return false;
+}
 
-	if (s->stopped || s->page_in_flight || s->next_from < 0 || s->waiting > s->page_size)
-		return;
-	path = synapse_path_room_list(s->next_from, s->page_size);
-	s->page_from = s->next_from;
-	s->next_from = -1;
-	s->page_in_flight = true;
-	if (http_get(s->cfg->http, path, true, on_page, s) < 0) {
-		s->page_in_flight = false;
-		scan_fail(s, false, "room list: request could not be queued");
-	}
+static int request_page_at(struct scan *s, int64_t from)
+{
+	struct page_slot *slot = xcalloc(1, sizeof(*slot));
+	char *path = synapse_path_room_list(from, s->page_size);
+	int r;
+
+	slot->scan = s;
+	slot->from = from;
+	r = http_get(s->cfg->http, path, true, on_page, slot);
 	free(path);
+	if (r < 0) {
+		free(slot);
+		scan_fail(s, false, "room list: request could not be queued");
+		return r;
+	}
+	s->slots[s->n_slots++] = slot;
+	return 0;
+}
+
+/* The next offset to ask for: the continuation of the listing, then, while
+ * the server answers whole pages, guesses at the pages after it, never past
+ * the first page's total_rooms (a guess that misses is dropped and costs
+ * one request). */
+static int64_t next_offset_to_request(const struct scan *s)
+{
+	int64_t from = s->next_from;
+
+	if (from < 0)
+		return -1;
+	for (unsigned i = 0; i < PAGES_IN_FLIGHT; i++, from += s->page_size) {
+		if (i > 0 && (!s->full_pages || from >= s->res->first_total))
+			return -1;
+		if (!slot_requested(s, from))
+			return from;
+	}
+	return -1;
+}
+
+/* Keeps up to PAGES_IN_FLIGHT pages coming, unless the rooms waiting for
+ * lookups already fill a page (memory stays O(page)). */
+static void request_pages(struct scan *s)
+{
+	while (!s->stopped && !s->last_page_seen && s->n_slots < PAGES_IN_FLIGHT &&
+	       s->waiting <= s->page_size) {
+		int64_t from = next_offset_to_request(s);
+
+		if (from < 0 || request_page_at(s, from) < 0)
+			return;
+	}
 }
 
 static void deliver(struct scan *s, struct room_facts *f, const struct verdict *v)
@@ -123,7 +188,7 @@ static void on_facts(void *ud, int auth_error, const char *why)
 		return;
 	}
 	decide_or_fetch(s, w);
-	request_page(s);
+	request_pages(s);
 }
 
 /* Decide; when a rule needs a costly fact, fetch it and decide again. Each
@@ -169,17 +234,18 @@ static void take_room(struct scan *s, struct room_facts *f)
 
 /* Where the next page starts, with the checks that keep a broken or hostile
  * server from looping us forever (API.md: limit=0 answers next_batch 0). */
-static int plan_next_page(struct scan *s, const struct room_page *page)
+static int plan_next_page(struct scan *s, int64_t page_from, const struct room_page *page)
 {
 	int64_t bound = 4 * (s->res->first_total > 0 ? s->res->first_total : 0) + 10000;
 
 	if (page->next_batch < 0) {
 		s->last_page_seen = true;
+		s->next_from = -1;
 		return 0;
 	}
-	if (page->n == 0 || page->next_batch <= s->page_from) {
+	if (page->n == 0 || page->next_batch <= page_from) {
 		scan_fail(s, false, "room list: next_batch %lld does not advance from %lld",
-			  (long long)page->next_batch, (long long)s->page_from);
+			  (long long)page->next_batch, (long long)page_from);
 		return -EPROTO;
 	}
 	if ((int64_t)(s->res->rooms + s->res->duplicates) > bound) {
@@ -191,35 +257,104 @@ static int plan_next_page(struct scan *s, const struct room_page *page)
 	return 0;
 }
 
-static void on_page(const struct http_response *r, void *ud)
+static void slot_free(struct page_slot *slot)
 {
-	struct scan *s = ud;
-	struct room_page page = { 0 };
-	enum synapse_result res;
-	char why[256];
+	room_page_free(&slot->page);
+	free(slot);
+}
 
-	s->page_in_flight = false;
-	if (s->stopped)
+static void slot_remove(struct scan *s, struct page_slot *slot)
+{
+	unsigned i = 0;
+
+	while (i < s->n_slots && s->slots[i] != slot)
+		i++;
+	if (i == s->n_slots)
 		return;
-	res = synapse_classify(r, why, sizeof(why));
-	if (res != SYNAPSE_OK) {
-		scan_fail(s, synapse_result_is_auth(res), "room list (from=%lld): %s",
-			  (long long)s->page_from, why);
-		return;
+	memmove(&s->slots[i], &s->slots[i + 1], (s->n_slots - i - 1) * sizeof(s->slots[0]));
+	s->n_slots--;
+}
+
+/* The listing did not continue where a request guessed: its answer, if
+ * any, is dropped; the rooms on it come on the listing's own pages. */
+static void mark_off_chain(struct scan *s)
+{
+	for (unsigned i = 0; i < s->n_slots; i++) {
+		struct page_slot *slot = s->slots[i];
+
+		if (s->last_page_seen || slot->from < s->next_from ||
+		    (slot->from - s->next_from) % s->page_size != 0)
+			slot->stale = true;
 	}
-	if (synapse_parse_room_page(r->body, r->body_len, &page, why, sizeof(why)) < 0) {
-		scan_fail(s, false, "room list (from=%lld): %s", (long long)s->page_from, why);
+}
+
+static void take_page(struct scan *s, struct page_slot *slot)
+{
+	struct room_page *page = &slot->page;
+
+	if (slot->error < 0) {
+		scan_fail(s, slot->auth_error, "room list (from=%lld): %s", (long long)slot->from,
+			  slot->why);
 		return;
 	}
 	if (s->res->pages++ == 0)
-		s->res->first_total = page.total_rooms;
-	s->res->bad_rows += page.bad_rows;
-	/* Ask for the next page first, so it overlaps this page's lookups. */
-	if (plan_next_page(s, &page) == 0)
-		request_page(s);
-	for (size_t i = 0; i < page.n && !s->stopped; i++)
-		take_room(s, &page.rooms[i]);
-	room_page_free(&page);
+		s->res->first_total = page->total_rooms;
+	s->res->bad_rows += page->bad_rows;
+	if (plan_next_page(s, slot->from, page) < 0)
+		return;
+	s->full_pages = page->next_batch == slot->from + (int64_t)s->page_size;
+	mark_off_chain(s);
+	/* Ask for what comes next first, so it overlaps this page's lookups. */
+	request_pages(s);
+	for (size_t i = 0; i < page->n && !s->stopped; i++)
+		take_room(s, &page->rooms[i]);
+}
+
+/* Takes the answered pages that continue the listing, in order. */
+static void take_ready_pages(struct scan *s)
+{
+	for (;;) {
+		struct page_slot *head = NULL;
+
+		for (unsigned i = 0; i < s->n_slots; i++)
+			if (s->slots[i]->from == s->next_from && !s->slots[i]->stale)
+				head = s->slots[i];
+		if (!head || !head->answered || s->stopped)
+			return;
+		slot_remove(s, head);
+		take_page(s, head);
+		slot_free(head);
+	}
+}
+
+static void parse_answer(struct page_slot *slot, const struct http_response *r)
+{
+	enum synapse_result res = synapse_classify(r, slot->why, sizeof(slot->why));
+
+	if (res != SYNAPSE_OK) {
+		slot->error = -EPROTO;
+		slot->auth_error = synapse_result_is_auth(res);
+		return;
+	}
+	if (synapse_parse_room_page(r->body, r->body_len, &slot->page, slot->why,
+				    sizeof(slot->why)) < 0)
+		slot->error = -EPROTO;
+}
+
+static void on_page(const struct http_response *r, void *ud)
+{
+	struct page_slot *slot = ud;
+	struct scan *s = slot->scan;
+
+	if (s->stopped || slot->stale) {
+		slot_remove(s, slot);
+		slot_free(slot);
+		request_pages(s);
+		return;
+	}
+	slot->answered = true;
+	parse_answer(slot, r);
+	take_ready_pages(s);
 }
 
 struct stop_hook {
@@ -260,8 +395,10 @@ int scan_run(const struct scan_config *cfg, bool (*should_stop)(void *), void *s
 		s.page_size = 1; /* never limit=0 (API.md) */
 	struct stop_hook hook = { .scan = &s, .should_stop = should_stop, .ud = stop_ud };
 
-	request_page(&s);
+	request_pages(&s);
 	r = http_run(cfg->http, scan_should_stop, &hook);
+	for (unsigned i = 0; i < s.n_slots; i++)
+		slot_free(s.slots[i]);
 	free(s.seen.slots);
 	if (s.stopped)
 		return result->auth_failed ? -EACCES : r < 0 ? r : -EPROTO;
