@@ -372,6 +372,10 @@ static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
 		memset(c, 0, sizeof(*c));
 		c->facts = *f;
 		memset(f, 0, sizeof(*f));
+		/* Held until the scan ends, so only what the plan and the records
+		 * use: the re-verification reads the creator anew. */
+		free(c->facts.creator);
+		c->facts.creator = NULL;
 		c->rule = v->rule;
 		c->reason = xstrdup(v->reason);
 		break;
