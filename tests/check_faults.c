@@ -32,6 +32,7 @@ enum row_kind {
 	PLAIN,     /* one run */
 	KILL,      /* SIGKILL after the DELETE's answer, before the state write; runs again */
 	TERM,      /* SIGTERM once the scan has started */
+	TERM_DEL,  /* SIGTERM once a DELETE was sent; runs again */
 	CORRUPT,   /* a state file of garbage before the run */
 };
 
@@ -212,6 +213,11 @@ static const struct row rows[] = {
 		    "{\"endpoint\":\"forward_extremities\",\"kind\":\"latency\",\"ms\":300,\"count\":-1}",
 	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "interrupted" },
 
+	{ .name = "SIGTERM while deleting, then a run that settles it", .kind = TERM_DEL,
+	  .faults = "{\"endpoint\":\"delete_status\",\"kind\":\"latency\",\"ms\":400,\"count\":-1}",
+	  .exit = { 0, 0 }, .want = { BASE_DRY, "dead1=deleted" }, .others_baseline = true,
+	  .deletes = { 0, 4 } },
+
 	{ .name = "corrupt state file", .kind = CORRUPT,
 	  .exit = { 1, 1 }, .want = { REFUSED_ALL, REFUSED_ALL }, .others_baseline = true,
 	  .deletes = { 0, 0 }, .err_has = "moved aside" },
@@ -353,31 +359,45 @@ static const char *reason_of(const struct t *t, const char *room)
 	return json_object_object_get_ex(t->reasons, room, &o) && o ? json_object_get_string(o) : "";
 }
 
-static bool scan_started(void *ud)
-{
-	struct fake_server *fs = ud;
-	struct json_object *stats, *req, *v;
-	bool started = false;
+/* When to send the signal: once the server counted that many requests to
+ * that endpoint. */
+struct signal_when {
+	struct fake_server *fs;
+	const char *endpoint;
+	int64_t min;
+};
 
-	/* the start-up admin call, then the first page */
-	if (fake_stats(fs, &stats) < 0)
+static bool endpoint_reached(void *ud)
+{
+	struct signal_when *w = ud;
+	struct json_object *stats, *req, *v;
+	bool reached = false;
+
+	if (fake_stats(w->fs, &stats) < 0)
 		return false;
 	if (json_object_object_get_ex(stats, "requests", &req) &&
-	    json_object_object_get_ex(req, "rooms_list", &v))
-		started = json_object_get_int64(v) >= 2;
+	    json_object_object_get_ex(req, w->endpoint, &v))
+		reached = json_object_get_int64(v) >= w->min;
 	json_object_put(stats);
-	return started;
+	return reached;
 }
 
-/* Runs synapse-janitor --once; env_extra may be NULL. */
+/* Runs synapse-janitor --once; env_extra may be NULL; sig (0: none) is sent
+ * once the scan has started (the start-up admin call, then the first page)
+ * or, for TERM_DEL, once a DELETE was sent. */
 static int run(struct t *t, const char *env_extra, int sig)
 {
+	struct signal_when when = { &t->fs, "rooms_list", 2 };
 	char *bin = xasprintf("%s/synapse-janitor", getenv("top_builddir") ? getenv("top_builddir") : ".");
 	const char *argv[] = { bin, "--once", "--log-target=console", "-c", t->policy, NULL };
 	const char *env[] = { FAST_POLL, env_extra, NULL };
 
 	test_output_free(&t->out);
-	ck_assert_int_eq(test_run_signal(argv, env, 60, sig, sig ? scan_started : NULL, &t->fs, &t->out), 0);
+	if (t->row->kind == TERM_DEL) {
+		when.endpoint = "delete";
+		when.min = 1;
+	}
+	ck_assert_int_eq(test_run_signal(argv, env, 60, sig, sig ? endpoint_reached : NULL, &when, &t->out), 0);
 	free(bin);
 	load_decisions(t);
 	return t->out.exit_status;
@@ -598,6 +618,43 @@ static void term_case(struct t *t)
 	check_all(t);
 }
 
+/* SIGTERM once the DELETE of !dead1 (the longest inactive) was sent, its
+ * status polls slowed: a prompt exit 1, the delete left recorded for the
+ * next run, which settles it without sending it again. A dry-run sends no
+ * DELETE, so it is never signalled. */
+static void term_del_case(struct t *t)
+{
+	const char *dead1 = "!dead1" SERVER;
+	struct json_object *deletes;
+	char *phase;
+
+	run(t, NULL, SIGTERM);
+	check_no_token(t);
+	check_state_file(t);
+	check_deletes(t, t->mode == DEL ? 1 : 0);
+	if (t->mode == DEL) {
+		ck_assert_msg(t->out.signal_to_exit_ms >= 0 && t->out.signal_to_exit_ms < 5000,
+			      "%ld ms from SIGTERM to the exit", t->out.signal_to_exit_ms);
+		ck_assert_msg(t->out.exit_status == 1, "exit %d, want 1\n%s", t->out.exit_status, t->out.err);
+		ck_assert_msg(strstr(t->out.err, "interrupted"), "stderr:\n%s", t->out.err);
+		ck_assert_str_eq(outcome_of(t, dead1), "deferred");
+		ck_assert_str_eq(outcome_of(t, "!dead2" SERVER), "deferred");
+		deletes = server_deletes(t);
+		ck_assert_int_eq(deletes_of(deletes, dead1), 1);
+		json_object_put(deletes);
+		/* the delete_id is saved unless the signal came before the answer */
+		phase = state_phase(t, dead1);
+		ck_assert_msg(strcmp(phase, "pending") == 0 || strcmp(phase, "requested") == 0, "phase %s", phase);
+		free(phase);
+	} else {
+		ck_assert_int_eq(t->out.signal_to_exit_ms, -1);
+		ck_assert_int_eq(t->out.exit_status, 0);
+	}
+	ck_assert_int_eq(fake_set_faults(&t->fs, "{\"faults\":[]}"), 0);
+	run(t, NULL, 0);
+	check_all(t);
+}
+
 /* Garbage in the state file: moved aside, nothing deleted this run. */
 static void corrupt_case(struct t *t)
 {
@@ -640,6 +697,9 @@ START_TEST(test_fault)
 		break;
 	case TERM:
 		term_case(&t);
+		break;
+	case TERM_DEL:
+		term_del_case(&t);
 		break;
 	case CORRUPT:
 		corrupt_case(&t);
