@@ -49,7 +49,8 @@ struct row {
 	const char *err_has;         /* on stderr in both modes, or NULL */
 	const char *timeout;         /* homeserver.timeout, default 2s */
 	const char *delete_timeout;  /* delete.timeout, default 10s */
-	const char *update_room;     /* changed before the run (POST /_fake/rooms) */
+	const char *update_room;     /* changed before the run (POST /_fake/rooms); */
+				     /* the change makes it must-keep too */
 	const char *update_json;
 };
 
