@@ -439,12 +439,7 @@ static void do_run(struct daemon *d)
 	else
 		snprintf(d->last_run, sizeof(d->last_run), "last run failed (%s): %s",
 			 s.failure[0] ? s.failure : "see the journal", summary);
-	if (d->policy->metrics_file) {
-		r = metrics_write(d->policy->metrics_file, &s, code == 0 && s.completed);
-		if (r < 0)
-			log_warn("cannot write the metrics file %s: %s", d->policy->metrics_file,
-				 strerror(-r));
-	}
+	metrics_after_run(d->policy->metrics_file, &s, code == 0 && s.completed);
 	if (d->stop)
 		return;
 	r = arm_schedule(d);

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "run.h"
 #include "token.h"
@@ -129,14 +131,41 @@ static int load_policy(const char *path, struct policy **out)
 	return r;
 }
 
+/* SIGTERM/SIGINT during --once or --apply: the run stops at its next
+ * check (every 100 ms at most), leaves what is in flight to the state file
+ * and exits 1 (DESIGN.md §8), instead of dying mid-write. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static bool one_run_should_stop(void *ud)
+{
+	(void)ud;
+	return stop_requested != 0;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
 static int run_one(const struct options *o, const struct policy *p)
 {
 	struct run_options ro = {
 		.policy = p,
 		.force_dry_run = o->dry_run,
 		.apply_csv = o->apply_csv,
+		.should_stop = one_run_should_stop,
 	};
-	struct run_summary s;
+	struct run_summary s = { 0 };
 	char err[512], *token = NULL;
 	int code;
 
@@ -145,7 +174,9 @@ static int run_one(const struct options *o, const struct policy *p)
 		return EXIT_USAGE;
 	}
 	ro.token = token;
+	catch_stop_signals();
 	code = run_once(&ro, &s);
+	metrics_after_run(p->metrics_file, &s, code == 0 && s.completed);
 	token_free(token);
 	return code;
 }

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <string.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "room.h"
 
@@ -50,6 +52,17 @@ void metrics_format(struct buf *out, const struct run_summary *s, bool success)
 	for (unsigned o = 0; o < OUTCOME__MAX; o++)
 		buf_printf(out, PREFIX "rooms{outcome=\"%s\"} %" PRIu64 "\n",
 			   outcome_name((enum outcome)o), s->counts[o]);
+}
+
+void metrics_after_run(const char *path, const struct run_summary *s, bool success)
+{
+	int r;
+
+	if (!path)
+		return;
+	r = metrics_write(path, s, success);
+	if (r < 0)
+		log_warn("cannot write the metrics file %s: %s", path, strerror(-r));
 }
 
 int metrics_write(const char *path, const struct run_summary *s, bool success)

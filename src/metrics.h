@@ -16,4 +16,8 @@ void metrics_format(struct buf *out, const struct run_summary *s, bool success);
  * Returns 0 or a negative errno. */
 int metrics_write(const char *path, const struct run_summary *s, bool success);
 
+/* After every run, daemon or --once: writes path when set, and only warns
+ * when it cannot (the metrics never decide a run's outcome). */
+void metrics_after_run(const char *path, const struct run_summary *s, bool success);
+
 #endif

@@ -321,8 +321,25 @@ static void child_exec(const char *const argv[], const char *const env_extra[], 
 	test_execv(argv);
 }
 
+/* A signal to send to the child once a condition holds (test_run_signal). */
+struct pending_signal {
+	pid_t pid;
+	int sig; /* 0: none */
+	bool (*when)(void *ud);
+	void *ud;
+	int64_t sent_ms; /* -1 until sent */
+};
+
+static void maybe_signal(struct pending_signal *ps)
+{
+	if (!ps->sig || ps->sent_ms >= 0 || (ps->when && !ps->when(ps->ud)))
+		return;
+	kill(ps->pid, ps->sig);
+	ps->sent_ms = mono_ms();
+}
+
 /* Reads both pipes until they close or the deadline passes. */
-static bool drain(int fds[2], struct tl_buf bufs[2], int64_t deadline)
+static bool drain(int fds[2], struct tl_buf bufs[2], int64_t deadline, struct pending_signal *ps)
 {
 	while (fds[0] >= 0 || fds[1] >= 0) {
 		struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = fds[1], .events = POLLIN } };
@@ -330,6 +347,9 @@ static bool drain(int fds[2], struct tl_buf bufs[2], int64_t deadline)
 
 		if (left <= 0)
 			return false;
+		maybe_signal(ps);
+		if (ps->sig && ps->sent_ms < 0 && left > 20)
+			left = 20; /* ask the condition again soon */
 		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
 			return false;
 		for (int i = 0; i < 2; i++) {
@@ -350,15 +370,17 @@ static bool drain(int fds[2], struct tl_buf bufs[2], int64_t deadline)
 	return true;
 }
 
-int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
-	     struct test_output *o)
+int test_run_signal(const char *const argv[], const char *const env_extra[], int timeout_s, int sig,
+		    bool (*when)(void *ud), void *ud, struct test_output *o)
 {
 	int out[2], err[2], fds[2], status = 0;
 	struct tl_buf bufs[2] = { { 0 }, { 0 } };
+	struct pending_signal ps = { .sig = sig, .when = when, .ud = ud, .sent_ms = -1 };
 	bool done;
 	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
+	o->signal_to_exit_ms = -1;
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(err, O_CLOEXEC) < 0) {
@@ -376,9 +398,10 @@ int test_run(const char *const argv[], const char *const env_extra[], int timeou
 		close(err[0]);
 		return -errno;
 	}
+	ps.pid = pid;
 	fds[0] = out[0];
 	fds[1] = err[0];
-	done = drain(fds, bufs, mono_ms() + (int64_t)timeout_s * 1000);
+	done = drain(fds, bufs, mono_ms() + (int64_t)timeout_s * 1000, &ps);
 	if (!done)
 		kill(pid, SIGKILL);
 	for (int i = 0; i < 2; i++)
@@ -386,10 +409,18 @@ int test_run(const char *const argv[], const char *const env_extra[], int timeou
 			close(fds[i]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (ps.sent_ms >= 0)
+		o->signal_to_exit_ms = (long)(mono_ms() - ps.sent_ms);
 	o->out = bufs[0].data ? bufs[0].data : strdup("");
 	o->err = bufs[1].data ? bufs[1].data : strdup("");
 	o->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
+}
+
+int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
+	     struct test_output *o)
+{
+	return test_run_signal(argv, env_extra, timeout_s, 0, NULL, NULL, o);
 }
 
 void test_output_free(struct test_output *o)

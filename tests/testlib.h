@@ -5,6 +5,7 @@
 #ifndef SJ_TESTLIB_H
 #define SJ_TESTLIB_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct json_object;
@@ -41,6 +42,7 @@ struct test_output {
 	char *out;
 	char *err;
 	int exit_status; /* exit code, or 128+signal */
+	long signal_to_exit_ms; /* test_run_signal: from the signal to the exit, -1 if none sent */
 };
 
 /* Runs argv (argv[0] a path) with env_extra ("K=V", NULL-terminated, may be
@@ -48,6 +50,11 @@ struct test_output {
  * it after timeout_s. Returns 0 or a negative errno. */
 int test_run(const char *const argv[], const char *const env_extra[], int timeout_s,
 	     struct test_output *o);
+/* test_run, and sends sig to the child once when(ud) first returns true
+ * (asked about every 20 ms; when NULL: at once). For "stops promptly on
+ * SIGTERM" tests: o->signal_to_exit_ms says how long the child took. */
+int test_run_signal(const char *const argv[], const char *const env_extra[], int timeout_s, int sig,
+		    bool (*when)(void *ud), void *ud, struct test_output *o);
 void test_output_free(struct test_output *o); /* safe on a zeroed struct */
 /* execv, or, for the program under test (synapse-janitor) when
  * $SJ_TEST_WRAPPER is set, execvp of that command line ("valgrind -q ...")
