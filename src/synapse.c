@@ -235,7 +235,8 @@ static enum synapse_result transport(const struct http_response *r, char *why, s
 	const char *what = r->error == -EMSGSIZE ? "response body over the size limit" :
 			   r->error == -ECANCELED ? "cancelled" : strerror(-r->error);
 
-	if (r->error_text && r->error_text[0])
+	/* libcurl's own text, when it says more than what is already said */
+	if (r->error_text && r->error_text[0] && strcmp(r->error_text, what) != 0)
 		sanitize(r->error_text, strlen(r->error_text), text, sizeof(text));
 	set_err(why, whylen, "%s%s%s%s", what, text[0] ? " (" : "", text, text[0] ? ")" : "");
 	if (r->attempts > 1) {
