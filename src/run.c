@@ -509,7 +509,11 @@ static int do_scan(struct run *run, struct scan_result *sr)
 	r = scan_run(&cfg, run->o->should_stop, run->o->stop_ud, sr);
 	run->s->scanned = sr->rooms;
 	if (r < 0) {
-		run_fail(run, "%s", sr->error);
+		if (sr->auth_failed)
+			run_fail(run, "token refused during the scan (is it still valid, and an admin's?): %s",
+				 sr->error);
+		else
+			run_fail(run, "%s", sr->error);
 		run->s->interrupted = strcmp(sr->error, "interrupted") == 0;
 		return r;
 	}
