@@ -579,6 +579,7 @@ static int do_apply(struct run *run)
 	log_info("--apply %s: %zu rows to act on, %zu refused, %zu skipped (kept, protected, in doubt)",
 		 file, rows.n - rows.refused, rows.refused, rows.skipped);
 	run->s->candidates = rows.n;
+	run->s->applied = true;
 	act_run(&actx, rows.c, rows.n, &ar);
 	apply_rows_free(&rows);
 	if (ar.breaker_tripped || ar.auth_failed || ar.interrupted) {
@@ -717,12 +718,19 @@ void run_summary_format(const struct run_summary *s, bool dry_run, char *buf, si
 	const uint64_t *c = s->counts;
 	int n;
 
-	n = snprintf(buf, len,
-		     "scanned %llu rooms in %.1f s: %llu kept, %llu kept in doubt, %llu protected, "
-		     "%llu candidates",
-		     (unsigned long long)s->scanned, (double)s->duration_ms / 1000.0,
-		     (unsigned long long)c[OUTCOME_KEPT], (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
-		     (unsigned long long)c[OUTCOME_PROTECTED], (unsigned long long)s->candidates);
+	if (s->applied)
+		n = snprintf(buf, len, "applied %llu CSV rows in %.1f s: %llu kept, %llu kept in doubt, "
+			     "%llu protected", (unsigned long long)s->candidates,
+			     (double)s->duration_ms / 1000.0, (unsigned long long)c[OUTCOME_KEPT],
+			     (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
+			     (unsigned long long)c[OUTCOME_PROTECTED]);
+	else
+		n = snprintf(buf, len,
+			     "scanned %llu rooms in %.1f s: %llu kept, %llu kept in doubt, %llu protected, "
+			     "%llu candidates",
+			     (unsigned long long)s->scanned, (double)s->duration_ms / 1000.0,
+			     (unsigned long long)c[OUTCOME_KEPT], (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
+			     (unsigned long long)c[OUTCOME_PROTECTED], (unsigned long long)s->candidates);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (dry_run)

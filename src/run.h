@@ -31,6 +31,7 @@ struct run_summary {
 	uint64_t requests;
 	bool completed;              /* the run reached its end */
 	bool interrupted;            /* should_stop ended it */
+	bool applied;                /* --apply: rows of a CSV, nothing scanned */
 	int exit_code;               /* 0 or 1 (DESIGN.md §4) */
 	char failure[256];           /* why exit_code is 1, "" otherwise */
 };

@@ -841,6 +841,9 @@ START_TEST(test_apply)
 	assert_outcome(&t, "!stale:test.local", "changed"); /* /members shows a local user */
 	assert_outcome(&t, "!quiet:test.local", "deleted"); /* a record rule's row, chosen by a human */
 	assert_outcome(&t, "!pinned:test.local", "none");   /* protected rows are skipped */
+	/* the summary counts the rows applied: nothing was scanned */
+	ck_assert_msg(strstr(t.out.err, "applied ") && strstr(t.out.err, " CSV rows in "), "%s", t.out.err);
+	ck_assert_ptr_null(strstr(t.out.err, "scanned 0 rooms"));
 	ck_assert_int_eq(deletes_of(&t, "!old2:test.local"), 0);
 	ck_assert_int_eq(deletes_of(&t, "!old3:test.local"), 0);
 	ck_assert_int_eq(deletes_of(&t, "!old1:test.local"), 1);
