@@ -63,6 +63,8 @@ void act_run(const struct act_context *ctx, struct candidate *c, size_t n, struc
 void candidate_clear(struct candidate *c);
 /* Replaces c->reason; the text is cut at REASON_MAX bytes. */
 void candidate_set_reason(struct candidate *c, const char *fmt, ...) SJ_PRINTF(2, 3);
+/* Sets the outcome and its reason (prefixed with the CSV line for --apply). */
+void candidate_set_outcome(struct candidate *c, enum outcome o, const char *fmt, ...) SJ_PRINTF(3, 4);
 
 #define REASON_MAX 256
 
