@@ -70,20 +70,11 @@ static char *src_path(const char *rel)
 	return xasprintf("%s/%s", top ? top : ".", rel);
 }
 
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-	int r = read_file_capped(path, 64u << 20, &data, &len);
-
-	return r == 0 ? data : NULL;
-}
-
 /* The template, then dry_run and a delete: section with extra lines. */
 static void write_policy(struct t *t, bool dry_run, const char *delete_extra)
 {
 	char *tmpl = src_path("tests/delete/policy.yaml");
-	char *text = slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
+	char *text = test_slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
 
 	ck_assert_ptr_nonnull(text);
 	a = test_replace(text, "@PORT@", port);
@@ -124,36 +115,12 @@ static void stop(struct t *t)
  * the newest run_id). */
 static void load_decisions(struct t *t)
 {
-	char *path = xasprintf("%s/decisions.jsonl", t->dir), *text = slurp(path), *line, *save = NULL;
-	char last_run[64] = "";
+	char *path = xasprintf("%s/decisions.jsonl", t->dir), why[300] = "";
 
 	json_object_put(t->decisions);
 	json_object_put(t->reasons);
-	t->decisions = json_object_new_object();
-	t->reasons = json_object_new_object();
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		struct json_object *o = json_tokener_parse(line), *id, *outcome, *run, *reason;
-
-		ck_assert_msg(o != NULL, "decisions.jsonl: not JSON: %s", line);
-		ck_assert(json_object_object_get_ex(o, "room_id", &id));
-		ck_assert(json_object_object_get_ex(o, "outcome", &outcome));
-		ck_assert(json_object_object_get_ex(o, "run_id", &run));
-		json_object_object_get_ex(o, "reason", &reason);
-		if (strcmp(last_run, json_object_get_string(run)) != 0) {
-			snprintf(last_run, sizeof(last_run), "%s", json_object_get_string(run));
-			json_object_put(t->decisions);
-			json_object_put(t->reasons);
-			t->decisions = json_object_new_object();
-			t->reasons = json_object_new_object();
-		}
-		/* one decision per room and run */
-		ck_assert_msg(!json_object_object_get_ex(t->decisions, json_object_get_string(id), NULL),
-			      "room %s decided twice in one run", json_object_get_string(id));
-		json_object_object_add(t->decisions, json_object_get_string(id), json_object_get(outcome));
-		json_object_object_add(t->reasons, json_object_get_string(id), json_object_get(reason));
-		json_object_put(o);
-	}
-	free(text);
+	ck_assert_msg(test_load_decisions(path, &t->decisions, &t->reasons, why, sizeof(why)) == 0, "%s",
+		      why);
 	free(path);
 }
 
@@ -267,7 +234,7 @@ static long room_status(struct t *t, const char *room)
 
 static char *state_text(struct t *t)
 {
-	char *path = xasprintf("%s/state.json", t->dir), *text = slurp(path);
+	char *path = xasprintf("%s/state.json", t->dir), *text = test_slurp(path);
 
 	free(path);
 	return text ? text : xstrdup("");
@@ -786,7 +753,7 @@ END_TEST
 static char *reviewed_csv(struct t *t, const char *drop_room, const char *edit_room, const char *from,
 			  const char *to)
 {
-	char *path = xasprintf("%s/candidates.csv", t->dir), *text = slurp(path), *line, *save = NULL;
+	char *path = xasprintf("%s/candidates.csv", t->dir), *text = test_slurp(path), *line, *save = NULL;
 	struct buf out = { 0 };
 	char *edited, *result;
 
@@ -869,7 +836,7 @@ START_TEST(test_apply_bad_rows)
 	/* a protected room added by hand, and a broken line */
 	path = xstrdup(csv);
 	{
-		char *text = slurp(path);
+		char *text = test_slurp(path);
 
 		edited = xasprintf("%sr,2024-01-01T00:00:00Z,!pinned:test.local,,,,,,,,,,abandoned,delete,"
 				   "would_delete,,\n\"unterminated\n", text);

@@ -40,20 +40,11 @@ static char *bin_path(void)
 	return xasprintf("%s/synapse-janitor", top ? top : ".");
 }
 
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-	int r = read_file_capped(path, 64u << 20, &data, &len);
-
-	return r == 0 ? data : NULL;
-}
-
 /* Write the policy from the template, with extra YAML appended. */
 static void write_policy(struct e2e *t, const char *extra)
 {
 	char *tmpl = src_path("tests/e2e/policy.yaml");
-	char *text = slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
+	char *text = test_slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
 
 	ck_assert_ptr_nonnull(text);
 	a = test_replace(text, "@PORT@", port);
@@ -79,7 +70,7 @@ static void e2e_start(struct e2e *t, const char *const *fake_args)
 	ck_assert_int_eq(fake_start(&t->fs, args), 0);
 	free(test_write_file(t->dir, "admin-token", TOKEN "\n", 0600));
 	write_policy(t, NULL);
-	text = slurp(world);
+	text = test_slurp(world);
 	t->world = json_tokener_parse(text);
 	ck_assert_ptr_nonnull(t->world);
 	free(text);
@@ -99,23 +90,13 @@ static void e2e_stop(struct e2e *t)
 
 static void load_decisions(struct e2e *t)
 {
-	char *path = xasprintf("%s/decisions.jsonl", t->dir), *text = slurp(path), *line, *save = NULL;
+	char *path = xasprintf("%s/decisions.jsonl", t->dir), why[300] = "";
+	struct json_object *reasons = NULL;
 
 	json_object_put(t->decisions);
-	t->decisions = json_object_new_object();
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		struct json_object *o = json_tokener_parse(line), *id, *outcome;
-
-		ck_assert_msg(o != NULL, "decisions.jsonl: not JSON: %s", line);
-		ck_assert(json_object_object_get_ex(o, "room_id", &id));
-		ck_assert(json_object_object_get_ex(o, "outcome", &outcome));
-		/* one decision per room and run: a duplicate would be a de-duplication bug */
-		ck_assert_msg(!json_object_object_get_ex(t->decisions, json_object_get_string(id), NULL),
-			      "room %s decided twice", json_object_get_string(id));
-		json_object_object_add(t->decisions, json_object_get_string(id), json_object_get(outcome));
-		json_object_put(o);
-	}
-	free(text);
+	/* one decision per room and run: a duplicate would be a de-duplication bug */
+	ck_assert_msg(test_load_decisions(path, &t->decisions, &reasons, why, sizeof(why)) == 0, "%s", why);
+	json_object_put(reasons);
 	free(path);
 }
 
@@ -178,7 +159,7 @@ static void assert_token_absent(struct e2e *t)
 	ck_assert_msg(!strstr(t->out.out, TOKEN), "token on stdout");
 	ck_assert_msg(!strstr(t->out.err, TOKEN), "token on stderr");
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char *path = xasprintf("%s/%s", t->dir, files[i]), *text = slurp(path);
+		char *path = xasprintf("%s/%s", t->dir, files[i]), *text = test_slurp(path);
 
 		ck_assert_msg(!text || !strstr(text, TOKEN), "token in %s", files[i]);
 		free(text);
@@ -246,7 +227,7 @@ START_TEST(test_dry_run_world)
 	ck_assert_int_eq(stat_count(&t, "rooms_list"), 1 + 4);
 	ck_assert_int_eq(total_deletes(&t), 0);
 	csv_path = xasprintf("%s/candidates.csv", t.dir);
-	csv = slurp(csv_path);
+	csv = test_slurp(csv_path);
 	ck_assert_ptr_nonnull(csv);
 	ck_assert_ptr_nonnull(strstr(csv, "run_id,time,room_id,name,canonical_alias,"));
 	/* the hostile name is quoted and guarded in the CSV */

@@ -265,14 +265,6 @@ static char *src_path(const char *rel)
 	return xasprintf("%s/%s", top ? top : ".", rel);
 }
 
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-
-	return read_file_capped(path, 64u << 20, &data, &len) == 0 ? data : NULL;
-}
-
 static char *dir_file(const struct t *t, const char *name)
 {
 	return xasprintf("%s/%s", t->dir, name);
@@ -281,7 +273,7 @@ static char *dir_file(const struct t *t, const char *name)
 static void write_policy(struct t *t)
 {
 	static const char *const keys[] = { "@PORT@", "@DIR@", "@TIMEOUT@", "@DELETE_TIMEOUT@" };
-	char *tmpl = src_path("tests/faults/policy.yaml"), *text = slurp(tmpl);
+	char *tmpl = src_path("tests/faults/policy.yaml"), *text = test_slurp(tmpl);
 	char *port = xasprintf("%d", t->fs.port), *full;
 	const char *vals[] = { port, t->dir, t->row->timeout ? t->row->timeout : "2s",
 			       t->row->delete_timeout ? t->row->delete_timeout : "10s" };
@@ -301,7 +293,7 @@ static void write_policy(struct t *t)
 
 static void start(struct t *t, int i)
 {
-	char *world = src_path("tests/faults/world.json"), *text = slurp(world);
+	char *world = src_path("tests/faults/world.json"), *text = test_slurp(world);
 	const char *args[] = { "--fixture", world, "--admin-token", TOKEN, NULL };
 
 	memset(t, 0, sizeof(*t));
@@ -334,35 +326,12 @@ static void stop(struct t *t)
 /* The decisions of the newest run in the (appended) JSONL. */
 static void load_decisions(struct t *t)
 {
-	char *path = dir_file(t, "decisions.jsonl"), *text = slurp(path), *line, *save = NULL;
-	char last_run[64] = "";
+	char *path = dir_file(t, "decisions.jsonl"), why[300] = "";
 
 	json_object_put(t->decisions);
 	json_object_put(t->reasons);
-	t->decisions = json_object_new_object();
-	t->reasons = json_object_new_object();
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		struct json_object *o = json_tokener_parse(line), *id, *outcome, *run, *reason = NULL;
-
-		ck_assert_msg(o != NULL, "decisions.jsonl: not JSON: %s", line);
-		ck_assert(json_object_object_get_ex(o, "room_id", &id));
-		ck_assert(json_object_object_get_ex(o, "outcome", &outcome));
-		ck_assert(json_object_object_get_ex(o, "run_id", &run));
-		json_object_object_get_ex(o, "reason", &reason);
-		if (strcmp(last_run, json_object_get_string(run)) != 0) {
-			snprintf(last_run, sizeof(last_run), "%s", json_object_get_string(run));
-			json_object_put(t->decisions);
-			json_object_put(t->reasons);
-			t->decisions = json_object_new_object();
-			t->reasons = json_object_new_object();
-		}
-		ck_assert_msg(!json_object_object_get_ex(t->decisions, json_object_get_string(id), NULL),
-			      "room %s decided twice in one run", json_object_get_string(id));
-		json_object_object_add(t->decisions, json_object_get_string(id), json_object_get(outcome));
-		json_object_object_add(t->reasons, json_object_get_string(id), json_object_get(reason));
-		json_object_put(o);
-	}
-	free(text);
+	ck_assert_msg(test_load_decisions(path, &t->decisions, &t->reasons, why, sizeof(why)) == 0, "%s",
+		      why);
 	free(path);
 }
 
@@ -549,7 +518,7 @@ static void check_no_token(const struct t *t)
 	check_no_token_in("stdout", t->out.out);
 	check_no_token_in("stderr", t->out.err);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char *path = dir_file(t, files[i]), *text = slurp(path);
+		char *path = dir_file(t, files[i]), *text = test_slurp(path);
 
 		check_no_token_in(files[i], text);
 		free(text);
@@ -569,7 +538,7 @@ static void check_no_sanitizer_report(const struct t *t)
  * 1 exactly when the run exited 0. */
 static void check_metrics(const struct t *t)
 {
-	char *path = dir_file(t, "janitor.prom"), *text = slurp(path), *want;
+	char *path = dir_file(t, "janitor.prom"), *text = test_slurp(path), *want;
 
 	want = xasprintf("synapse_janitor_last_run_success %d\n", t->out.exit_status == 0);
 	ck_assert_msg(text && strstr(text, want), "%s lacks \"%s\":\n%s", path, want, text ? text : "(none)");
@@ -600,7 +569,7 @@ static void check_all(const struct t *t)
 /* The phase of room's entry in the state file, "" when none. */
 static char *state_phase(const struct t *t, const char *room)
 {
-	char *path = dir_file(t, "state.json"), *text = slurp(path), *phase;
+	char *path = dir_file(t, "state.json"), *text = test_slurp(path), *phase;
 	struct json_object *o = text ? json_tokener_parse(text) : NULL, *dels, *d, *p;
 
 	phase = xstrdup(o && json_object_object_get_ex(o, "deletes", &dels) &&

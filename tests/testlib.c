@@ -496,3 +496,79 @@ char *test_replace(const char *s, const char *from, const char *to)
 	strcpy(o, s);
 	return out;
 }
+
+char *test_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct tl_buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		tl_append(&b, chunk, n);
+	fclose(f);
+	return b.data ? b.data : strdup("");
+}
+
+/* ---- the records ---- */
+
+static int decision_fields(struct json_object *o, const char **id, const char **outcome,
+			   const char **run, struct json_object **reason)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return -EBADMSG;
+	*reason = json_object_object_get_ex(o, "reason", &v) ? v : NULL;
+	if (!json_object_object_get_ex(o, "room_id", &v) || !(*id = json_object_get_string(v)))
+		return -EBADMSG;
+	if (!json_object_object_get_ex(o, "outcome", &v) || !(*outcome = json_object_get_string(v)))
+		return -EBADMSG;
+	if (!json_object_object_get_ex(o, "run_id", &v) || !(*run = json_object_get_string(v)))
+		return -EBADMSG;
+	return 0;
+}
+
+static void fresh_maps(struct json_object **outcomes, struct json_object **reasons)
+{
+	json_object_put(*outcomes);
+	json_object_put(*reasons);
+	*outcomes = json_object_new_object();
+	*reasons = json_object_new_object();
+}
+
+int test_load_decisions(const char *path, struct json_object **outcomes, struct json_object **reasons,
+			char *why, size_t whylen)
+{
+	char *text = test_slurp(path), *line, *save = NULL, last_run[64] = "";
+	int r = 0;
+
+	*outcomes = *reasons = NULL;
+	fresh_maps(outcomes, reasons);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = json_tokener_parse(line), *reason;
+		const char *id, *outcome, *run;
+
+		r = decision_fields(o, &id, &outcome, &run, &reason);
+		if (r < 0) {
+			snprintf(why, whylen, "%s: not a decision: %.200s", path, line);
+		} else if (strcmp(last_run, run) != 0) {
+			snprintf(last_run, sizeof(last_run), "%s", run);
+			fresh_maps(outcomes, reasons);
+		}
+		if (r == 0 && json_object_object_get_ex(*outcomes, id, NULL)) {
+			snprintf(why, whylen, "room %s decided twice in run %s", id, run);
+			r = -EBADMSG;
+		}
+		if (r == 0) {
+			json_object_object_add(*outcomes, id, json_object_new_string(outcome));
+			json_object_object_add(*reasons, id, json_object_get(reason));
+		}
+		json_object_put(o);
+	}
+	free(text);
+	return r;
+}

@@ -68,5 +68,15 @@ void test_rmtree(const char *dir); /* NULL is a no-op */
  * @PORT@/@DIR@ in test policies and editing CSV lines. */
 char *test_replace(const char *s, const char *from, const char *to);
 char *test_write_file(const char *dir, const char *name, const char *content, mode_t mode);
+/* The whole file (malloc'd, NUL-terminated), or NULL when it cannot be read. */
+char *test_slurp(const char *path);
+
+/* The decisions of the newest run in a decisions JSONL file, which runs
+ * append to: *outcomes maps room_id to outcome, *reasons room_id to reason
+ * (or null); the caller puts both. Returns 0, or -EBADMSG with why set when
+ * a line is not a decision or a room was decided twice in one run. A
+ * missing file gives two empty maps. */
+int test_load_decisions(const char *path, struct json_object **outcomes, struct json_object **reasons,
+			char *why, size_t whylen);
 
 #endif
