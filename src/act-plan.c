@@ -108,8 +108,7 @@ void candidate_set_outcome(struct candidate *c, enum outcome o, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	free(c->reason);
-	c->reason = xstrdup(text);
+	candidate_set_reason(c, "%s", text);
 	c->outcome = o;
 }
 
