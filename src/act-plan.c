@@ -13,7 +13,8 @@
 #include "act.h"
 #include "duration.h"
 #include "state.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "clock.h"
 
 void candidate_clear(struct candidate *c)
 {
@@ -182,11 +183,11 @@ static bool plan_history(const struct act_context *ctx, struct candidate *c)
 	if (!d)
 		return false;
 	if (d->phase == STATE_COMPLETED) {
-		format_rfc3339(d->completed_ms, when, sizeof(when));
+		clock_format_rfc3339(d->completed_ms, when, sizeof(when));
 		candidate_set_outcome(c, OUTCOME_CHANGED, "already deleted at %s%s%s: not deleted again", when,
 			    d->delete_id ? " by delete " : "", d->delete_id ? d->delete_id : "");
 	} else {
-		format_rfc3339(d->requested_ms, when, sizeof(when));
+		clock_format_rfc3339(d->requested_ms, when, sizeof(when));
 		candidate_set_outcome(c, OUTCOME_DEFERRED, "a delete requested at %s is not settled yet%s%s: "
 			    "not sent again", when, d->delete_id ? "; delete " : "",
 			    d->delete_id ? d->delete_id : "");
@@ -208,8 +209,8 @@ static bool plan_grace(const struct act_context *ctx, struct candidate *c, int64
 	due = first + (int64_t)grace * 1000;
 	if (now_ms >= due)
 		return false;
-	format_rfc3339(first, since, sizeof(since));
-	format_rfc3339(due, from, sizeof(from));
+	clock_format_rfc3339(first, since, sizeof(since));
+	clock_format_rfc3339(due, from, sizeof(from));
 	duration_format(grace, g, sizeof(g));
 	candidate_set_outcome(c, OUTCOME_DEFERRED, "grace period %s: a candidate since %s, deletable from %s",
 		    g, since, from);

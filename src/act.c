@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +15,15 @@
 #include "message-ids.h"
 #include "state.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "clock.h"
 #include "verify.h"
 
 /* ------------------------------------------------------------------ */
 /* Carrying out the deletes: re-verify, DELETE v2, poll (DESIGN.md §6) */
 
-#define POLL_FIRST_MS 1000  /* API.md: poll with backoff, 1 s growing to 30 s */
-#define POLL_MAX_MS 30000
+#define STATUS_POLL_FIRST_MS 1000  /* API.md: poll with backoff, 1 s growing to 30 s */
+#define STATUS_POLL_MAX_MS 30000
 
 enum task_step {
 	STEP_VERIFY,     /* re-verification lookups in flight */
@@ -79,8 +81,8 @@ static void load_test_hooks(struct act *a)
 	const char *poll = getenv("SYNAPSE_JANITOR_TEST_POLL_MS");
 	unsigned long first, max;
 
-	a->poll_first_ms = a->ctx->poll_first_ms ? a->ctx->poll_first_ms : POLL_FIRST_MS;
-	a->poll_max_ms = a->ctx->poll_max_ms ? a->ctx->poll_max_ms : POLL_MAX_MS;
+	a->poll_first_ms = a->ctx->poll_first_ms ? a->ctx->poll_first_ms : STATUS_POLL_FIRST_MS;
+	a->poll_max_ms = a->ctx->poll_max_ms ? a->ctx->poll_max_ms : STATUS_POLL_MAX_MS;
 	if (poll && sscanf(poll, "%lu,%lu", &first, &max) == 2 && first > 0 && max >= first) {
 		a->poll_first_ms = first;
 		a->poll_max_ms = max;
@@ -118,7 +120,7 @@ static void stop_auth(struct act *a, const char *why)
 
 static int save_state(struct act *a)
 {
-	int r = state_save(a->ctx->state, wallclock_ms());
+	int r = state_save(a->ctx->state, clock_wall_ms());
 
 	if (r < 0)
 		log_event(LOG_ERR, MSGID_STATE_CORRUPT, NULL, 0, "cannot write the state file %s: %s",
@@ -205,7 +207,7 @@ static void task_deleted(struct task *t, const char *how)
 {
 	struct act *a = t->act;
 
-	state_delete_completed(a->ctx->state, room_of(t), wallclock_ms());
+	state_delete_completed(a->ctx->state, room_of(t), clock_wall_ms());
 	save_state(a);
 	if (t->resumed || how)
 		task_finish(t, OUTCOME_DELETED, "%s", how ? how : "the delete of an earlier run completed");
@@ -231,7 +233,7 @@ static void schedule_poll(struct task *t)
 	struct act *a = t->act;
 
 	t->step = STEP_WAIT;
-	t->next_poll_ms = monotonic_ms() + (int64_t)t->interval_ms;
+	t->next_poll_ms = clock_mono_ms() + (int64_t)t->interval_ms;
 	t->interval_ms = t->interval_ms * 2 > a->poll_max_ms ? a->poll_max_ms : t->interval_ms * 2;
 }
 
@@ -249,7 +251,7 @@ static void poll_again(struct task *t, const char *status)
 	struct act *a = t->act;
 	char d[32];
 
-	if (wallclock_ms() - t->started_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
+	if (clock_wall_ms() - t->started_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
 		/* The delete_id stays in the state file: the next run polls it. */
 		task_finish(t, OUTCOME_FAILED, "delete %s did not complete within %s (last status: %s); "
 			    "it stays recorded and is polled again next run", t->c->delete_id,
@@ -341,9 +343,9 @@ static void on_gone(const struct http_response *r, void *ud)
 		}
 		break;
 	case LOOKUP_RESUMED:
-		format_rfc3339(t->requested_ms, when, sizeof(when));
+		clock_format_rfc3339(t->requested_ms, when, sizeof(when));
 		if (res == SYNAPSE_OK &&
-		    wallclock_ms() - t->requested_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
+		    clock_wall_ms() - t->requested_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
 			/* DESIGN.md §6.6: no task and the room still there a
 			 * delete.timeout after the request: it may be sent again. */
 			log_warn("%s: the delete requested at %s left no trace and the room still exists "
@@ -385,7 +387,7 @@ static void check_gone(struct task *t, enum lookup_cause cause, const char *why)
 static void lookup_found(struct task *t, const struct delete_status *st)
 {
 	struct act *a = t->act;
-	int64_t base = t->requested_ms >= 0 ? t->requested_ms : wallclock_ms();
+	int64_t base = t->requested_ms >= 0 ? t->requested_ms : clock_wall_ms();
 
 	if (st->state == DELETE_COMPLETE) {
 		char msg[200];
@@ -398,7 +400,7 @@ static void lookup_found(struct task *t, const struct delete_status *st)
 		return;
 	}
 	/* A running task: the one our request started. Keep its id, poll it. */
-	state_delete_started(a->ctx->state, room_of(t), st->delete_id, wallclock_ms());
+	state_delete_started(a->ctx->state, room_of(t), st->delete_id, clock_wall_ms());
 	save_state(a);
 	log_info("%s: delete %s found by the room's delete status, status %s", room_of(t),
 		 st->delete_id, st->status ? st->status : "?");
@@ -442,7 +444,7 @@ static void on_lookup(const struct http_response *r, void *ud)
 	} else if (t->cause == LOOKUP_RESUMED) {
 		char when[32];
 
-		format_rfc3339(t->requested_ms, when, sizeof(when));
+		clock_format_rfc3339(t->requested_ms, when, sizeof(when));
 		task_finish(t, OUTCOME_DEFERRED, "a delete requested at %s is not settled yet (its "
 			    "status could not be read: %s)", when, why);
 	} else {
@@ -496,12 +498,12 @@ static void on_delete_answer(const struct http_response *r, void *ud)
 	if (res == SYNAPSE_OK &&
 	    synapse_parse_delete_started(r->body, r->body_len, &id, err, sizeof(err)) == 0) {
 		test_kill_point(a, "delete-answered");
-		state_delete_started(a->ctx->state, room_of(t), id, wallclock_ms());
+		state_delete_started(a->ctx->state, room_of(t), id, clock_wall_ms());
 		save_state(a);
 		test_kill_point(a, "delete-saved");
 		set_delete_id(t, id);
 		log_delete_started(t);
-		start_polling(t, id, wallclock_ms());
+		start_polling(t, id, clock_wall_ms());
 		free(id);
 		return;
 	}
@@ -534,7 +536,7 @@ static void send_delete(struct task *t)
 	int r;
 
 	/* Intent before action (DESIGN.md §6.6). */
-	t->requested_ms = wallclock_ms();
+	t->requested_ms = clock_wall_ms();
 	state_delete_requested(a->ctx->state, room_of(t), t->requested_ms);
 	r = save_state(a);
 	if (r < 0) {
@@ -651,8 +653,8 @@ static void resume_one(struct act *a, const struct state_delete *d)
 	if (d->phase == STATE_PENDING) {
 		/* Each run polls a resumed delete for up to delete.timeout:
 		 * a long purge is not "failed" again after one poll. */
-		start_polling(t, d->delete_id, wallclock_ms());
-		t->next_poll_ms = monotonic_ms(); /* the first poll at once */
+		start_polling(t, d->delete_id, clock_wall_ms());
+		t->next_poll_ms = clock_mono_ms(); /* the first poll at once */
 	} else {
 		lookup_submit(t, LOOKUP_RESUMED, NULL);
 	}
@@ -701,7 +703,7 @@ static void start_tasks(struct act *a)
 /* Submits the polls that are due; returns the earliest future one, or -1. */
 static int64_t poll_due(struct act *a)
 {
-	int64_t now = monotonic_ms(), soonest = -1;
+	int64_t now = clock_mono_ms(), soonest = -1;
 
 	for (struct task *t = a->tasks; t; t = t->next) {
 		if (t->step != STEP_WAIT)
@@ -718,7 +720,7 @@ static void wait_until(struct act *a, int64_t when)
 {
 	int64_t left;
 
-	while (!act_should_stop(a) && (left = when - monotonic_ms()) > 0) {
+	while (!act_should_stop(a) && (left = when - clock_mono_ms()) > 0) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = (left > 100 ? 100 : left) * 1000000L };
 
 		nanosleep(&ts, NULL);
@@ -821,7 +823,7 @@ void act_run(const struct act_context *ctx, struct candidate *c, size_t n, struc
 		abandon_rest(&a);
 	}
 	if (!a.stopped) {
-		act_plan(ctx, c, n, wallclock_ms(), res);
+		act_plan(ctx, c, n, clock_wall_ms(), res);
 		if (res->breaker_tripped)
 			log_breaker(res);
 	}

@@ -7,8 +7,9 @@
 
 #include "decide.h"
 #include "http.h"
+#include "report.h"
 #include "room.h"
-#include "util.h"
+#include "macro.h"
 
 /* Acting on the delete verdicts of a run (DESIGN.md §6): caps, grace,
  * re-verification, DELETE v2 and polling, each with its outcome. */

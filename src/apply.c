@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 
 #include "apply.h"
 #include "log.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
 
 #define APPLY_MAX_FILE (64u << 20)
 
@@ -187,22 +190,17 @@ int apply_csv_next(struct csv_reader *r, struct csv_record *rec, char *err, size
 /* ------------------------------------------------------------------ */
 /* The rows                                                            */
 
-enum column {
-	COL_ROOM_ID, COL_RULE, COL_OUTCOME, /* required */
-	COL_NAME, COL_ALIAS, COL_JOINED, COL_LOCAL, COL_PUBLIC, COL_ENCRYPTED,
-	COL_LAST_ACTIVITY, COL_CREATED,
-	COL__MAX,
+/* The columns a row is read by: the first three are required. */
+static const enum report_column wanted[] = {
+	REPORT_ROOM_ID, REPORT_RULE, REPORT_OUTCOME,
+	REPORT_NAME, REPORT_CANONICAL_ALIAS, REPORT_JOINED_MEMBERS, REPORT_JOINED_LOCAL_MEMBERS,
+	REPORT_PUBLIC, REPORT_ENCRYPTED, REPORT_LAST_ACTIVITY, REPORT_CREATED,
 };
-
-static const char *const column_names[COL__MAX] = {
-	"room_id", "rule", "outcome", "name", "canonical_alias", "joined_members",
-	"joined_local_members", "public", "encrypted", "last_activity", "created",
-};
-#define COL_REQUIRED 3
+#define REQUIRED_COLUMNS 3
 
 int apply_read_file(const char *path, char **data, size_t *len)
 {
-	return read_file_capped(path, APPLY_MAX_FILE, data, len);
+	return file_read_capped(path, APPLY_MAX_FILE, data, len);
 }
 
 static bool parse_time(const char *s, struct fact_time *out)
@@ -252,7 +250,7 @@ static bool valid_room_id(const char *s)
 struct parse {
 	const struct policy *p;
 	const char *name;
-	int col[COL__MAX];
+	int col[REPORT__MAX];     /* field index by column, -1 absent */
 	size_t n_header;
 	struct apply_rows *out;
 };
@@ -288,7 +286,7 @@ static void refuse_row(struct parse *ps, unsigned line, const char *room_id, con
 	log_error("%s", c->reason);
 }
 
-static const char *cell(const struct parse *ps, const struct csv_record *rec, enum column k)
+static const char *cell(const struct parse *ps, const struct csv_record *rec, enum report_column k)
 {
 	return ps->col[k] >= 0 && (size_t)ps->col[k] < rec->n ? rec->fields[ps->col[k]] : "";
 }
@@ -305,23 +303,23 @@ static void fill_facts(const struct parse *ps, const struct csv_record *rec, str
 {
 	const char *v;
 
-	if (*(v = cell(ps, rec, COL_NAME)))
+	if (*(v = cell(ps, rec, REPORT_NAME)))
 		f->name = xstrdup(v);
-	if (*(v = cell(ps, rec, COL_ALIAS)))
+	if (*(v = cell(ps, rec, REPORT_CANONICAL_ALIAS)))
 		f->canonical_alias = xstrdup(v);
-	f->joined_members = parse_count(cell(ps, rec, COL_JOINED));
-	f->joined_local_members = parse_count(cell(ps, rec, COL_LOCAL));
-	v = cell(ps, rec, COL_PUBLIC);
+	f->joined_members = parse_count(cell(ps, rec, REPORT_JOINED_MEMBERS));
+	f->joined_local_members = parse_count(cell(ps, rec, REPORT_JOINED_LOCAL_MEMBERS));
+	v = cell(ps, rec, REPORT_PUBLIC);
 	f->is_public = strcmp(v, "true") == 0 ? TRI_TRUE : strcmp(v, "false") == 0 ? TRI_FALSE : TRI_UNKNOWN;
-	if (strcmp(cell(ps, rec, COL_ENCRYPTED), "true") == 0)
+	if (strcmp(cell(ps, rec, REPORT_ENCRYPTED), "true") == 0)
 		f->encryption = xstrdup("(listed as encrypted)");
-	parse_time(cell(ps, rec, COL_LAST_ACTIVITY), &f->last_activity);
-	parse_time(cell(ps, rec, COL_CREATED), &f->created);
+	parse_time(cell(ps, rec, REPORT_LAST_ACTIVITY), &f->last_activity);
+	parse_time(cell(ps, rec, REPORT_CREATED), &f->created);
 }
 
 static void take_row(struct parse *ps, const struct csv_record *rec)
 {
-	const char *room_id = cell(ps, rec, COL_ROOM_ID), *rule_name, *oc;
+	const char *room_id = cell(ps, rec, REPORT_ROOM_ID), *rule_name, *oc;
 	const struct rule *rule;
 	struct candidate *c;
 	enum outcome o;
@@ -331,8 +329,8 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 			   "%zu fields, the header has %zu", rec->n, ps->n_header);
 		return;
 	}
-	oc = cell(ps, rec, COL_OUTCOME);
-	if (outcome_from_name(oc, &o) < 0) {
+	oc = cell(ps, rec, REPORT_OUTCOME);
+	if (report_outcome_from_name(oc, &o) < 0) {
 		refuse_row(ps, rec->line, valid_room_id(room_id) ? room_id : "",
 			   "outcome \"%.40s\" is not one this program writes", oc);
 		return;
@@ -345,7 +343,7 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 		refuse_row(ps, rec->line, "", "\"%.80s\" is not a room id", room_id);
 		return;
 	}
-	rule_name = cell(ps, rec, COL_RULE);
+	rule_name = cell(ps, rec, REPORT_RULE);
 	if (!*rule_name) {
 		refuse_row(ps, rec->line, room_id, "the row names no rule");
 		return;
@@ -368,16 +366,17 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 
 static int map_header(struct parse *ps, const struct csv_record *hdr, char *err, size_t errlen)
 {
-	for (size_t k = 0; k < COL__MAX; k++) {
+	for (size_t k = 0; k < REPORT__MAX; k++)
 		ps->col[k] = -1;
-		for (size_t i = 0; i < hdr->n; i++)
-			if (strcmp(hdr->fields[i], column_names[k]) == 0) {
-				ps->col[k] = (int)i;
-				break;
-			}
-		if (k < COL_REQUIRED && ps->col[k] < 0) {
+	for (size_t k = 0; k < ARRAY_SIZE(wanted); k++) {
+		const char *name = report_column_name(wanted[k]);
+
+		for (size_t i = 0; i < hdr->n && ps->col[wanted[k]] < 0; i++)
+			if (strcmp(hdr->fields[i], name) == 0)
+				ps->col[wanted[k]] = (int)i;
+		if (k < REQUIRED_COLUMNS && ps->col[wanted[k]] < 0) {
 			snprintf(err, errlen, "%s: no \"%s\" column in the header (line %u)", ps->name,
-				 column_names[k], hdr->line);
+				 name, hdr->line);
 			return -EINVAL;
 		}
 	}
@@ -434,20 +433,14 @@ void apply_rows_free(struct apply_rows *rows)
  * the room id; the re-verification checks the live facts again. */
 void apply_refuse_protected(const struct decide_context *d, const char *name, struct apply_rows *rows)
 {
-	struct policy no_rules = *d->policy;
-	struct decide_context dc = *d;
 	struct verdict v;
 
-	no_rules.rules = NULL;
-	no_rules.n_rules = 0;
-	dc.policy = &no_rules;
 	for (size_t i = 0; i < rows->n; i++) {
 		struct candidate *c = &rows->c[i];
 
 		if (c->outcome != OUTCOME_KEPT)
 			continue;
-		decide_room(&dc, &c->facts, &v);
-		if (v.kind != VERDICT_PROTECTED)
+		if (!decide_protected(d, &c->facts, &v))
 			continue;
 		candidate_set_reason(c, "%s:%u: protected: %.200s", name, c->source_line,
 			 v.reason);

@@ -16,18 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
 #include "daemon.h"
+#include "exit-codes.h"
 #include "log.h"
 #include "message-ids.h"
 #include "metrics.h"
 #include "policy.h"
+#include "random.h"
 #include "run.h"
 #include "schedule.h"
 #include "token.h"
@@ -41,8 +43,6 @@
  * cancelled by a clock change, not to expire. */
 #define CLOCK_WATCH_AHEAD_SEC (10 * 365 * 86400LL)
 
-#define EXIT_RUN_FAILED 1
-#define EXIT_USAGE 2
 
 struct daemon {
 	sd_event *event;
@@ -69,14 +69,6 @@ struct daemon {
 	int64_t next_run_ms;          /* wall clock, for STATUS and the journal */
 	char last_run[640];           /* the last run's summary, "" before one */
 };
-
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static bool effective_dry_run(const struct daemon *d)
 {
@@ -114,16 +106,6 @@ static void notice_stop(struct daemon *d)
 
 /* --- Schedule ----------------------------------------------------------- */
 
-static uint64_t random_u64(void)
-{
-	uint64_t r;
-
-	/* Not for secrets: only spreads the start time. */
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = now_usec(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
-	return r;
-}
-
 static int on_run_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct daemon *d = ud;
@@ -159,21 +141,21 @@ static int arm_schedule(struct daemon *d)
 		deadline = (uint64_t)t * USEC_PER_SEC + delay;
 		d->next_run_ms = (int64_t)(deadline / USEC_PER_MSEC);
 	} else {
-		uint64_t now = now_usec(CLOCK_BOOTTIME);
+		uint64_t now = clock_usec(CLOCK_BOOTTIME);
 
 		clock = CLOCK_BOOTTIME;
 		deadline = schedule_next_every(d->every_base, p->schedule.every * USEC_PER_SEC, now);
 		if (deadline == UINT64_MAX)
 			return -ERANGE;
 		deadline += delay;
-		d->next_run_ms = (int64_t)((now_usec(CLOCK_REALTIME) + (deadline - now)) / USEC_PER_MSEC);
+		d->next_run_ms = (int64_t)((clock_usec(CLOCK_REALTIME) + (deadline - now)) / USEC_PER_MSEC);
 	}
 	r = sd_event_add_time(d->event, &d->run_timer, clock, deadline, TIMER_ACCURACY,
 			      on_run_timer, d);
 	if (r < 0)
 		return r;
 	format_local(d->next_run_ms, when, sizeof(when));
-	format_rfc3339(d->next_run_ms, rfc, sizeof(rfc));
+	clock_format_rfc3339(d->next_run_ms, rfc, sizeof(rfc));
 	snprintf(field, sizeof(field), "NEXT_RUN=%s", rfc);
 	fields[0] = field;
 	log_event(LOG_INFO, MSGID_NEXT_RUN, fields, 1, "next run at %s", when);
@@ -264,7 +246,7 @@ static int watchdog_add(struct daemon *d)
 	/* Half the period, as sd_watchdog_enabled(3) recommends. */
 	d->watchdog_interval = usec / 2;
 	return sd_event_add_time(d->event, &d->watchdog_timer, CLOCK_MONOTONIC,
-				 now_usec(CLOCK_MONOTONIC) + d->watchdog_interval, 0, on_watchdog, d);
+				 clock_usec(CLOCK_MONOTONIC) + d->watchdog_interval, 0, on_watchdog, d);
 }
 
 /* --- Signals ------------------------------------------------------------ */
@@ -322,7 +304,7 @@ static void signals_block(void)
 
 /* Returns 0, -EACCES (token refused), or another negative errno (logged as
  * a warning: the server may come back before the run). */
-static int check_server(const struct daemon *d)
+static int check_homeserver(const struct daemon *d)
 {
 	char why[256] = "";
 	int r = run_check_server(d->policy, d->token, why, sizeof(why));
@@ -361,7 +343,7 @@ static void apply_reload(struct daemon *d)
 
 	d->reload_requested = false;
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading the policy",
-		   now_usec(CLOCK_MONOTONIC));
+		   clock_usec(CLOCK_MONOTONIC));
 	r = policy_load(d->policy_path, &np, &errs);
 	if (r < 0) {
 		log_policy_errors(d->policy_path, r, &errs);
@@ -387,7 +369,7 @@ static void apply_reload(struct daemon *d)
 		  1, "policy %s reloaded%s", d->policy_path, effective_dry_run(d) ? " (dry-run)" : "");
 	/* A refused token is logged; the daemon keeps running so a corrected
 	 * token can be reloaded again. */
-	check_server(d);
+	check_homeserver(d);
 	r = arm_schedule(d);
 	if (r < 0)
 		log_error("cannot arm the schedule: %s", strerror(-r));
@@ -433,7 +415,7 @@ static void do_run(struct daemon *d)
 	code = run_once(&o, &s);
 	d->running = false;
 
-	run_summary_format(&s, effective_dry_run(d), summary, sizeof(summary));
+	report_summary_line(&s, effective_dry_run(d), summary, sizeof(summary));
 	if (code == 0)
 		snprintf(d->last_run, sizeof(d->last_run), "last run: %s", summary);
 	else
@@ -527,12 +509,12 @@ int daemon_main(const char *policy_path, struct policy *policy, bool force_dry_r
 		log_error("%s", err);
 		goto out;
 	}
-	if (check_server(&d) == -EACCES) {
+	if (check_homeserver(&d) == -EACCES) {
 		code = EXIT_RUN_FAILED;
 		goto out;
 	}
 
-	d.every_base = now_usec(CLOCK_BOOTTIME);
+	d.every_base = clock_usec(CLOCK_BOOTTIME);
 	r = arm_schedule(&d);
 	if (r < 0) {
 		log_error("cannot arm the schedule: %s", strerror(-r));
@@ -547,7 +529,7 @@ int daemon_main(const char *policy_path, struct policy *policy, bool force_dry_r
 	d.run_due = policy->schedule.run_at_start;
 
 	main_loop(&d);
-	code = 0;
+	code = EXIT_OK;
 out:
 	daemon_free(&d);
 	return code;

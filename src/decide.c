@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
 #include "duration.h"
-#include "util.h"
+#include "buf.h"
+#include "macro.h"
 
 #define MS_PER_DAY (86400 * 1000LL)
 
@@ -30,6 +33,12 @@ static void set_reason(struct verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);
+}
+
+/* fnmatch() glob match of a possibly-NULL string (NULL never matches). */
+static bool glob_match(const char *pattern, const char *s)
+{
+	return pattern && s && fnmatch(pattern, s, 0) == 0;
 }
 
 static int compare_ids(const void *key, const void *elem)
@@ -55,12 +64,12 @@ static bool in_list(const struct string_list *l, const char *s)
 
 /* Protections use list-row facts only, so a protected room costs no lookup
  * (DESIGN.md §5), and no rule can override them (§6.3). */
-static bool check_protections(const struct decide_context *ctx, const struct room_facts *f,
-			      struct verdict *v)
+bool decide_protected(const struct decide_context *ctx, const struct room_facts *f, struct verdict *v)
 {
 	const struct policy *p = ctx->policy;
 	const char *pat;
 
+	memset(v, 0, sizeof(*v));
 	if (in_list(&p->protect.rooms, f->room_id)) {
 		set_reason(v, "room id is listed in protect.rooms");
 	} else if (ctx->n_protected_ids &&
@@ -128,11 +137,11 @@ static void eval_count(struct rule_eval *e, const char *what, const struct count
 	add_why(e, "%lld %s", (long long)value, what);
 }
 
-static void eval_tristate(struct rule_eval *e, const char *what, enum tristate want, bool have)
+static void eval_tri(struct rule_eval *e, const char *what, enum tri want, bool have)
 {
-	if (want == TRISTATE_ANY)
+	if (want == TRI_UNKNOWN)
 		return;
-	if (have != (want == TRISTATE_TRUE)) {
+	if (have != (want == TRI_TRUE)) {
 		e->failed = true;
 		return;
 	}
@@ -188,8 +197,8 @@ static void eval_cheap(struct rule_eval *e, const struct rule *r, const struct r
 {
 	eval_count(e, "local members", &r->joined_local_members, f->joined_local_members);
 	eval_count(e, "members", &r->joined_members, f->joined_members);
-	eval_tristate(e, "public", r->is_public, f->is_public == TRI_TRUE);
-	eval_tristate(e, "encrypted", r->is_encrypted, f->encryption != NULL);
+	eval_tri(e, "public", r->is_public, f->is_public == TRI_TRUE);
+	eval_tri(e, "encrypted", r->is_encrypted, f->encryption != NULL);
 	eval_glob(e, "name", r->name_glob, f->name);
 	eval_glob(e, "alias", r->alias_glob, f->canonical_alias);
 	eval_glob(e, "creator", r->creator_glob, f->creator);
@@ -244,11 +253,16 @@ void decide_room(const struct decide_context *ctx, const struct room_facts *f, s
 		set_reason(v, "room list row unusable: %s", f->row_problem);
 		return;
 	}
-	if (check_protections(ctx, f, v))
+	if (decide_protected(ctx, f, v))
 		return;
-	for (size_t i = 0; i < ctx->policy->n_rules; i++)
-		if (eval_rule(&ctx->policy->rules[i], f, ctx->now_ms, v, doubt, sizeof(doubt)))
+	if (ctx->only_rule) {
+		if (eval_rule(ctx->only_rule, f, ctx->now_ms, v, doubt, sizeof(doubt)))
 			return;
+	} else {
+		for (size_t i = 0; i < ctx->policy->n_rules; i++)
+			if (eval_rule(&ctx->policy->rules[i], f, ctx->now_ms, v, doubt, sizeof(doubt)))
+				return;
+	}
 	if (doubt[0]) {
 		v->kind = VERDICT_KEEP_UNKNOWN;
 		set_reason(v, "%s", doubt);

@@ -42,9 +42,17 @@ struct decide_context {
 	/* Room ids that exact protect.aliases resolved to this run, sorted by strcmp. */
 	char *const *protected_ids;
 	size_t n_protected_ids;
+	/* When set, the one rule evaluated instead of the policy's list (the
+	 * re-verification of an --apply row, which names its rule). */
+	const struct rule *only_rule;
 };
 
 void decide_room(const struct decide_context *ctx, const struct room_facts *f, struct verdict *out);
+
+/* The protections alone: true, with out a PROTECTED verdict and its reason,
+ * when one covers the room. */
+bool decide_protected(const struct decide_context *ctx, const struct room_facts *f,
+		      struct verdict *out);
 
 /* Whole days between t and now (floor), for records; -1 when unknown. */
 int64_t decide_inactive_days(const struct room_facts *f, int64_t now_ms);

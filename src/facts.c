@@ -9,7 +9,7 @@
 #include "decide.h"
 #include "facts.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* activity: messages reads at most this many pages backwards (DESIGN.md §5). */
 #define MESSAGE_PAGES 3
@@ -43,7 +43,7 @@ static void fetch_release(struct fetch *fe)
 
 static void on_response(const struct http_response *r, void *ud);
 
-static void submit(struct fetch *fe, struct fact_time *target, int kind, char *path)
+static void fetch_submit(struct fetch *fe, struct fact_time *target, int kind, char *path)
 {
 	struct lookup *lk = xmalloc(sizeof(*lk));
 
@@ -60,7 +60,7 @@ static void submit(struct fetch *fe, struct fact_time *target, int kind, char *p
 static void submit_messages_page(struct fetch *fe, const char *from)
 {
 	fe->message_pages++;
-	submit(fe, &fe->f->last_activity, LOOKUP_MESSAGES,
+	fetch_submit(fe, &fe->f->last_activity, LOOKUP_MESSAGES,
 	       synapse_path_messages(fe->f->room_id, from, MESSAGE_PAGE_SIZE));
 }
 
@@ -153,11 +153,11 @@ void facts_fetch(struct http_client *http, enum activity_kind activity, struct r
 		if (activity == ACTIVITY_MESSAGES)
 			submit_messages_page(fe, NULL);
 		else
-			submit(fe, &f->last_activity, LOOKUP_EXTREMITIES,
+			fetch_submit(fe, &f->last_activity, LOOKUP_EXTREMITIES,
 			       synapse_path_room(f->room_id, "/forward_extremities"));
 	}
 	if ((need & NEED_CREATED) && f->created.state == FACT_UNFETCHED)
-		submit(fe, &f->created, LOOKUP_CREATED,
+		fetch_submit(fe, &f->created, LOOKUP_CREATED,
 		       synapse_path_timestamp_to_event(f->room_id, 0, 'f'));
 	fetch_release(fe);
 }

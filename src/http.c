@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -14,14 +13,17 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
-#include "util.h"
+#include "random.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "clock.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_ATTEMPTS 5
 #define DEFAULT_BACKOFF_BASE_MS 500
 #define DEFAULT_BACKOFF_MAX_MS 30000
 /* should_stop is asked at least this often (http.h). */
-#define POLL_MAX_MS 100
+#define STOP_CHECK_MS 100
 
 enum req_where { REQ_NOWHERE, REQ_READY, REQ_WAITING, REQ_ACTIVE };
 
@@ -140,14 +142,6 @@ static uint64_t rng_next(struct http_client *c)
 	return c->rng * 2685821657736338717ull;
 }
 
-static int64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static bool token_is_safe(const char *t)
 {
 	/* A CR or LF in the token would let it write other headers. */
@@ -188,9 +182,7 @@ int http_client_new(const struct http_config *cfg, struct http_client **out)
 	c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
 	c->backoff_base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
 	c->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
-	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != sizeof(c->rng))
-		c->rng = (uint64_t)monotonic_us();
-	c->rng |= 1;
+	c->rng = random_u64() | 1;
 	/* Keep-alive: one connection per concurrent request, reused. */
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency + 2);
@@ -389,7 +381,7 @@ static int attempt_start(struct request *r)
 	return 0;
 }
 
-static int submit(struct http_client *c, enum http_method method, const char *path,
+static int request_submit(struct http_client *c, enum http_method method, const char *path,
 		  bool with_auth, const char *json_body, http_done_fn done, void *userdata)
 {
 	struct request *r;
@@ -413,13 +405,13 @@ static int submit(struct http_client *c, enum http_method method, const char *pa
 int http_get(struct http_client *c, const char *path, bool with_auth,
 	     http_done_fn done, void *userdata)
 {
-	return submit(c, HTTP_GET, path, with_auth, NULL, done, userdata);
+	return request_submit(c, HTTP_GET, path, with_auth, NULL, done, userdata);
 }
 
 int http_delete(struct http_client *c, const char *path, const char *json_body,
 		http_done_fn done, void *userdata)
 {
-	return submit(c, HTTP_DELETE, path, true, json_body ? json_body : "{}", done, userdata);
+	return request_submit(c, HTTP_DELETE, path, true, json_body ? json_body : "{}", done, userdata);
 }
 
 /* --- completion and retries --- */
@@ -495,14 +487,11 @@ static bool should_retry(const struct request *r, long status, int error)
 /* retry_after_ms of a 429 body (API.md), or -1. */
 static int64_t retry_after_body_ms(const struct request *r)
 {
-	struct json_object *o;
-	int64_t ms = -1;
+	int64_t ms;
 
-	if (r->body.len == 0 || json_parse_strict(r->body.data, r->body.len, &o, NULL, 0) < 0)
+	if (r->body.len == 0 || json_peek_int64(r->body.data, r->body.len, "retry_after_ms", &ms) < 0 ||
+	    ms < 0)
 		return -1;
-	if (json_get_int64(o, "retry_after_ms", &ms) < 0 || ms < 0)
-		ms = -1;
-	json_object_put(o);
 	return ms;
 }
 
@@ -538,7 +527,7 @@ static void on_finished(struct request *r, CURLcode rc)
 	req_detach(r);
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (should_retry(r, status, error)) {
-		r->due_ms = monotonic_ms() + (int64_t)retry_delay_ms(r, status);
+		r->due_ms = clock_mono_ms() + (int64_t)retry_delay_ms(r, status);
 		req_attach(r, REQ_WAITING, false);
 		return;
 	}
@@ -597,7 +586,7 @@ void http_cancel_all(struct http_client *c)
 
 static void promote_due_retries(struct http_client *c)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = clock_mono_ms();
 	struct request *r, *next;
 
 	/* Retries go first: they were submitted before anything still queued. */
@@ -615,14 +604,14 @@ static bool rate_allows(struct http_client *c, int64_t now_us)
 
 static bool can_start_now(struct http_client *c)
 {
-	return c->ready.n > 0 && c->active.n < c->concurrency && rate_allows(c, monotonic_us());
+	return c->ready.n > 0 && c->active.n < c->concurrency && rate_allows(c, (int64_t)clock_usec(CLOCK_MONOTONIC));
 }
 
 static void start_ready(struct http_client *c)
 {
 	while (c->ready.head && c->active.n < c->concurrency) {
 		struct request *r = c->ready.head;
-		int64_t now_us = monotonic_us();
+		int64_t now_us = (int64_t)clock_usec(CLOCK_MONOTONIC);
 		int e;
 
 		if (!rate_allows(c, now_us))
@@ -642,8 +631,8 @@ static void start_ready(struct http_client *c)
 
 static long poll_timeout_ms(struct http_client *c)
 {
-	long t = POLL_MAX_MS, curl_t = -1;
-	int64_t now = monotonic_ms();
+	long t = STOP_CHECK_MS, curl_t = -1;
+	int64_t now = clock_mono_ms();
 
 	if (curl_multi_timeout(c->multi, &curl_t) == CURLM_OK && curl_t >= 0 && curl_t < t)
 		t = curl_t;
@@ -651,7 +640,7 @@ static long poll_timeout_ms(struct http_client *c)
 		if (r->due_ms - now < t)
 			t = (long)(r->due_ms - now);
 	if (c->ready.n > 0 && c->active.n < c->concurrency && c->rate_limit) {
-		int64_t wait = (c->next_start_us - monotonic_us()) / 1000 + 1;
+		int64_t wait = (c->next_start_us - (int64_t)clock_usec(CLOCK_MONOTONIC)) / 1000 + 1;
 
 		if (wait < t)
 			t = (long)wait;

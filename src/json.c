@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "json.h"
 #include "log.h"
-#include "util.h"
+#include "buf.h"
 
 /* Deep enough for any Admin API answer (events nest a few levels), shallow
  * enough that a hostile body cannot make freeing the tree recurse far. */
@@ -183,6 +185,55 @@ int json_get_int64(struct json_object *obj, const char *key, int64_t *out)
 	if (r < 0)
 		return r;
 	return json_int64_value(v, out) ? 0 : -EINVAL;
+}
+
+int json_as_int64(struct json_object *v, int64_t *out)
+{
+	if (!v)
+		return -ENODATA;
+	return json_int64_value(v, out) ? 0 : -EINVAL;
+}
+
+int json_as_string(struct json_object *v, const char **out)
+{
+	if (!v)
+		return -ENODATA;
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return -EINVAL;
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+int json_each_member(struct json_object *obj,
+		     int (*fn)(const char *key, struct json_object *val, void *ud), void *ud)
+{
+	if (!obj || !json_object_is_type(obj, json_type_object))
+		return -EINVAL;
+	json_object_object_foreach(obj, key, val) {
+		int r = fn(key, val, ud);
+
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int json_peek_int64(const char *data, size_t len, const char *key, int64_t *out)
+{
+	struct json_object *o;
+	int r = json_parse_strict(data, len, &o, NULL, 0);
+
+	if (r < 0)
+		return r;
+	r = json_get_int64(o, key, out);
+	json_object_put(o);
+	return r;
+}
+
+void json_put(struct json_object *obj)
+{
+	json_object_put(obj);
 }
 
 int json_get_bool(struct json_object *obj, const char *key, bool *out)

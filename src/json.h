@@ -6,11 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 /* Strict JSON helpers over json-c 0.16 (DESIGN.md §10): a STRICT tokener that
  * must consume the whole input, and getters that check the type first
- * (json_object_get_int64 would silently convert "12" or 1.5). */
+ * (json_object_get_int64 would silently convert "12" or 1.5). The json-c
+ * types stay opaque here: only json.c and synapse.c include json-c. */
+
+struct json_object;
+
+/* Drops a reference (NULL is fine). */
+void json_put(struct json_object *obj);
 
 /* Returns 0 and a new reference, or -EBADMSG with a reason in err. */
 int json_parse_strict(const char *data, size_t len, struct json_object **out,
@@ -23,6 +27,20 @@ int json_get_int64(struct json_object *obj, const char *key, int64_t *out);
 int json_get_bool(struct json_object *obj, const char *key, bool *out);
 int json_get_array(struct json_object *obj, const char *key, struct json_object **out);
 int json_get_object(struct json_object *obj, const char *key, struct json_object **out);
+
+/* A value itself (an array element, a member met by json_each_member):
+ * 0, -ENODATA (null) or -EINVAL (wrong type). */
+int json_as_int64(struct json_object *v, int64_t *out);
+int json_as_string(struct json_object *v, const char **out);
+
+/* Calls fn for each member of an object, in order, until it returns
+ * non-zero (which is returned); -EINVAL when obj is not an object. */
+int json_each_member(struct json_object *obj,
+		     int (*fn)(const char *key, struct json_object *val, void *ud), void *ud);
+
+/* One integer member of a JSON object body, for a caller that needs no
+ * more of it (retry_after_ms of a 429). 0, or a negative errno. */
+int json_peek_int64(const char *data, size_t len, const char *key, int64_t *out);
 
 /* Append s as a JSON string literal (quotes included) to a struct buf. */
 struct buf;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "xmalloc.h"
 
 static enum log_target resolved_target = LOG_TARGET_CONSOLE;
 static bool verbose_enabled;
@@ -51,11 +53,6 @@ void log_init(enum log_target target, bool verbose)
 	if (target == LOG_TARGET_AUTO)
 		target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_CONSOLE;
 	resolved_target = target;
-}
-
-enum log_target log_target_resolved(void)
-{
-	return resolved_target;
 }
 
 bool log_verbose(void)
@@ -151,9 +148,7 @@ void log_event(int priority, const char *message_id, const char *const *fields,
 		va_end(ap);                                       \
 	}
 
-DEFINE_LOG_FN(log_debug, LOG_DEBUG)
 DEFINE_LOG_FN(log_info, LOG_INFO)
-DEFINE_LOG_FN(log_notice, LOG_NOTICE)
 DEFINE_LOG_FN(log_warn, LOG_WARNING)
 DEFINE_LOG_FN(log_error, LOG_ERR)
 

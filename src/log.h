@@ -2,10 +2,11 @@
 #ifndef SJ_LOG_H
 #define SJ_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <syslog.h>
 
-#include "util.h"
+#include "macro.h"
 
 /* Where log lines go, decided once at start-up (DESIGN.md §4). */
 enum log_target {
@@ -16,12 +17,9 @@ enum log_target {
 
 int log_target_from_string(const char *s, enum log_target *out); /* 0 or -EINVAL */
 void log_init(enum log_target target, bool verbose);
-enum log_target log_target_resolved(void); /* JOURNAL or CONSOLE after log_init */
 bool log_verbose(void);
 
-void log_debug(const char *fmt, ...) SJ_PRINTF(1, 2);
 void log_info(const char *fmt, ...) SJ_PRINTF(1, 2);
-void log_notice(const char *fmt, ...) SJ_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) SJ_PRINTF(1, 2);
 void log_error(const char *fmt, ...) SJ_PRINTF(1, 2);
 _Noreturn void fatal(const char *fmt, ...) SJ_PRINTF(1, 2);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "exit-codes.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -18,9 +19,6 @@
 
 #define DEFAULT_POLICY SYSCONFDIR "/synapse-janitor/policy.yaml"
 
-/* Exit codes (DESIGN.md §4). */
-#define EXIT_RUN_FAILED 1
-#define EXIT_USAGE 2
 
 struct options {
 	const char *policy_path;
@@ -98,10 +96,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			print_help(stdout);
-			exit(0);
+			exit(EXIT_OK);
 		case 'V':
 			printf("synapse-janitor %s\n", PACKAGE_VERSION);
-			exit(0);
+			exit(EXIT_OK);
 		default:
 			fprintf(stderr, "Try 'synapse-janitor --help'.\n");
 			return -EINVAL;
@@ -199,7 +197,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.check_config) {
 		policy_print_summary(p, stdout);
-		code = 0;
+		code = EXIT_OK;
 	} else if (o.once || o.apply_csv) {
 		code = run_one(&o, p);
 	} else {

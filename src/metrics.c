@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "file.h"
 #include "metrics.h"
-#include "room.h"
+#include "report.h"
 
 #define PREFIX "synapse_janitor_"
 
@@ -51,7 +52,7 @@ void metrics_format(struct buf *out, const struct run_summary *s, bool success)
 	family(out, "rooms", "Rooms of the last run by outcome.");
 	for (unsigned o = 0; o < OUTCOME__MAX; o++)
 		buf_printf(out, PREFIX "rooms{outcome=\"%s\"} %" PRIu64 "\n",
-			   outcome_name((enum outcome)o), s->counts[o]);
+			   report_outcome_name((enum outcome)o), s->counts[o]);
 }
 
 void metrics_after_run(const char *path, const struct run_summary *s, bool success)
@@ -73,7 +74,7 @@ int metrics_write(const char *path, const struct run_summary *s, bool success)
 	metrics_format(&b, s, success);
 	/* World-readable: node_exporter runs as another user (the unit's
 	 * UMask= still applies; see synapse-janitor(8)). */
-	r = write_file_atomic(path, b.data, b.len, 0644);
+	r = file_write_atomic(path, b.data, b.len, 0644);
 	buf_free(&b);
 	return r;
 }

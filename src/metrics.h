@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "run.h"
-#include "util.h"
+#include "report.h"
+#include "buf.h"
 
 /* The Prometheus text exposition of one run (DESIGN.md §7), for the
  * node_exporter textfile collector: gauges named synapse_janitor_*, each

@@ -3,6 +3,7 @@
 
 #include "policy.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,7 +14,9 @@
 #include <yaml.h>
 
 #include "duration.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
 
 /* The policy is small; a bigger file is a mistake (or an attack on the parser). */
 #define POLICY_MAX_BYTES (1024 * 1024)
@@ -828,14 +831,14 @@ static bool value_enum(struct loader *l, const struct node *v, const char *path,
 	return false;
 }
 
-static void value_tristate(struct loader *l, const struct node *v, const char *path, enum tristate *field)
+static void value_tri(struct loader *l, const struct node *v, const char *path, enum tri *field)
 {
 	if (node_is_bool(v)) {
-		*field = scalar_is(v, "true") ? TRISTATE_TRUE : TRISTATE_FALSE;
+		*field = scalar_is(v, "true") ? TRI_TRUE : TRI_FALSE;
 		return;
 	}
 	if (v->kind == NODE_SCALAR && v->plain && scalar_is(v, "any")) {
-		*field = TRISTATE_ANY;
+		*field = TRI_UNKNOWN;
 		return;
 	}
 	if (v->kind == NODE_SCALAR) {
@@ -1038,7 +1041,7 @@ static void walk_value(struct loader *l, const struct node *v, const char *path,
 		break;
 	}
 	case K_TRISTATE:
-		value_tristate(l, v, path, FIELD(base, k->off, enum tristate));
+		value_tri(l, v, path, FIELD(base, k->off, enum tri));
 		break;
 	case K_ACTION:
 		if (value_enum(l, v, path, actions, ARRAY_SIZE(actions), "record or delete", &e))
@@ -1161,7 +1164,7 @@ static void walk_map(struct loader *l, const struct node *map, const char *path,
 static bool rule_has_condition(const struct rule *r)
 {
 	return r->joined_members.set || r->joined_local_members.set || r->has_inactive_for ||
-	       r->has_older_than || r->is_public != TRISTATE_ANY || r->is_encrypted != TRISTATE_ANY ||
+	       r->has_older_than || r->is_public != TRI_UNKNOWN || r->is_encrypted != TRI_UNKNOWN ||
 	       r->name_glob || r->alias_glob || r->creator_glob;
 }
 
@@ -1371,7 +1374,7 @@ int policy_load(const char *path, struct policy **out, struct policy_errors *err
 	int r;
 
 	*out = NULL;
-	r = read_file_capped(path, POLICY_MAX_BYTES, &data, &len);
+	r = file_read_capped(path, POLICY_MAX_BYTES, &data, &len);
 	if (r < 0) {
 		if (errs) {
 			errors_push(errs, xasprintf("%s: cannot read the policy file: %s%s", path, strerror(-r),
@@ -1514,10 +1517,10 @@ static void print_rule(FILE *f, const struct policy *p, size_t i)
 		print_cond(f, &first, "inactive for %s or more", dur(r->inactive_for, d, sizeof(d)));
 	if (r->has_older_than)
 		print_cond(f, &first, "created %s ago or more", dur(r->older_than, d, sizeof(d)));
-	if (r->is_public != TRISTATE_ANY)
-		print_cond(f, &first, "%s", r->is_public == TRISTATE_TRUE ? "public" : "not public");
-	if (r->is_encrypted != TRISTATE_ANY)
-		print_cond(f, &first, "%s", r->is_encrypted == TRISTATE_TRUE ? "encrypted" : "not encrypted");
+	if (r->is_public != TRI_UNKNOWN)
+		print_cond(f, &first, "%s", r->is_public == TRI_TRUE ? "public" : "not public");
+	if (r->is_encrypted != TRI_UNKNOWN)
+		print_cond(f, &first, "%s", r->is_encrypted == TRI_TRUE ? "encrypted" : "not encrypted");
 	if (r->name_glob)
 		print_cond(f, &first, "name matches \"%s\"", r->name_glob);
 	if (r->alias_glob)

@@ -7,10 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tri.h"
+
 /* The retention policy (DESIGN.md §5), typed and validated. Immutable once
  * loaded: a reload builds a new one and swaps. Durations are in seconds. */
 
-enum tristate { TRISTATE_ANY = 0, TRISTATE_FALSE, TRISTATE_TRUE };
 enum rule_action { RULE_ACTION_RECORD, RULE_ACTION_DELETE };
 enum activity_kind { ACTIVITY_EVENTS, ACTIVITY_MESSAGES };
 
@@ -34,8 +35,8 @@ struct rule {
 	uint64_t inactive_for;
 	bool has_older_than;
 	uint64_t older_than;
-	enum tristate is_public;    /* ANY = no condition */
-	enum tristate is_encrypted;
+	enum tri is_public;         /* TRI_UNKNOWN: no condition */
+	enum tri is_encrypted;
 	char *name_glob;            /* NULL = no condition */
 	char *alias_glob;
 	char *creator_glob;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "room.h"
-#include "util.h"
+#include "xmalloc.h"
 
 void fact_time_known(struct fact_time *t, int64_t ms)
 {
@@ -59,34 +59,4 @@ void room_facts_clear(struct room_facts *f)
 	f->joined_members = -1;
 	f->joined_local_members = -1;
 	f->is_public = TRI_UNKNOWN;
-}
-
-static const char *const outcome_names[OUTCOME__MAX] = {
-	[OUTCOME_KEPT] = "kept",
-	[OUTCOME_PROTECTED] = "protected",
-	[OUTCOME_KEPT_UNKNOWN] = "kept_unknown",
-	[OUTCOME_RECORDED] = "recorded",
-	[OUTCOME_WOULD_DELETE] = "would_delete",
-	[OUTCOME_DELETED] = "deleted",
-	[OUTCOME_FAILED] = "failed",
-	[OUTCOME_DEFERRED] = "deferred",
-	[OUTCOME_CAPPED] = "capped",
-	[OUTCOME_REFUSED] = "refused",
-	[OUTCOME_CHANGED] = "changed",
-};
-
-const char *outcome_name(enum outcome o)
-{
-	return (unsigned)o < OUTCOME__MAX ? outcome_names[o] : "invalid";
-}
-
-int outcome_from_name(const char *s, enum outcome *out)
-{
-	for (unsigned i = 0; i < OUTCOME__MAX; i++) {
-		if (strcmp(s, outcome_names[i]) == 0) {
-			*out = (enum outcome)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }

@@ -8,7 +8,7 @@
 /* What we know about one room: the list-row facts (cheap) and the costly ones
  * fetched on demand. Unknown is always representable: doubt keeps the room. */
 
-enum tri { TRI_UNKNOWN = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
+#include "tri.h"
 
 enum fact_state {
 	FACT_UNFETCHED = 0, /* not asked for yet */
@@ -49,23 +49,5 @@ struct room_facts {
 
 /* Free and reset to "nothing known" (also the way to initialise one). */
 void room_facts_clear(struct room_facts *f);
-
-enum outcome {
-	OUTCOME_KEPT,
-	OUTCOME_PROTECTED,
-	OUTCOME_KEPT_UNKNOWN,
-	OUTCOME_RECORDED,
-	OUTCOME_WOULD_DELETE,
-	OUTCOME_DELETED,
-	OUTCOME_FAILED,
-	OUTCOME_DEFERRED,
-	OUTCOME_CAPPED,
-	OUTCOME_REFUSED,
-	OUTCOME_CHANGED,
-	OUTCOME__MAX,
-};
-
-const char *outcome_name(enum outcome o);        /* "would_delete" */
-int outcome_from_name(const char *s, enum outcome *out);
 
 #endif

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "act.h"
 #include "apply.h"
 #include "http.h"
 #include "log.h"
+#include "exit-codes.h"
 #include "message-ids.h"
+#include "random.h"
 #include "records.h"
+#include "report.h"
 #include "run.h"
 #include "scan.h"
 #include "state.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "clock.h"
 
 struct run {
 	const struct run_options *o;
@@ -103,7 +108,7 @@ static const char *auth_advice(enum synapse_result r)
 
 /* server_version (no auth: the URL), whoami (the token, our server name) and,
  * when asked, one admin call (admin rights). */
-static int check_server(struct run *run, bool admin_call)
+static int probe_server(struct run *run, bool admin_call)
 {
 	struct sync_call c;
 	char *version = NULL, *user = NULL, err[160];
@@ -199,130 +204,12 @@ static int resolve_protected_aliases(struct run *run)
 
 /* --- decisions: journal, console, records --- */
 
-static int outcome_priority(enum outcome o)
-{
-	switch (o) {
-	case OUTCOME_KEPT:
-		return LOG_DEBUG;
-	case OUTCOME_PROTECTED:
-	case OUTCOME_DEFERRED:
-	case OUTCOME_CAPPED:
-	case OUTCOME_CHANGED:
-		return LOG_INFO;
-	case OUTCOME_KEPT_UNKNOWN:
-		return LOG_WARNING;
-	case OUTCOME_FAILED:
-		return LOG_ERR;
-	case OUTCOME_REFUSED:
-		return LOG_ALERT;
-	default:
-		return LOG_NOTICE;
-	}
-}
-
-static const char *outcome_message_id(enum outcome o)
-{
-	switch (o) {
-	case OUTCOME_DELETED:
-		return MSGID_ROOM_DELETED;
-	case OUTCOME_FAILED:
-		return MSGID_DELETE_FAILED;
-	case OUTCOME_DEFERRED:
-	case OUTCOME_CAPPED:
-	case OUTCOME_CHANGED:
-		return MSGID_DELETE_HELD;
-	case OUTCOME_REFUSED:
-		return MSGID_BREAKER_TRIPPED;
-	default:
-		return MSGID_ROOM_DECISION;
-	}
-}
-
-/* Room names come from remote users: no control characters on a console or
- * in a journal MESSAGE (they stay intact in ROOM_NAME and the records). */
-static void append_printable(struct buf *b, const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; *s && n < max; s++, n++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			buf_printf(b, "\\x%02x", ch);
-		else if (ch == '"' || ch == '\\')
-			buf_printf(b, "\\%c", ch);
-		else
-			buf_putc(b, (char)ch);
-	}
-	if (*s)
-		buf_puts(b, "...");
-}
-
-static void format_decision_line(struct buf *b, const struct decision *d)
-{
-	const struct room_facts *f = d->room;
-
-	buf_printf(b, "%s %s", outcome_name(d->outcome), f->room_id);
-	if (f->name) {
-		buf_puts(b, " \"");
-		append_printable(b, f->name, 80);
-		buf_putc(b, '"');
-	}
-	if (d->rule)
-		buf_printf(b, " rule=%s", d->rule->name);
-	if (d->inactive_days >= 0)
-		buf_printf(b, " inactive=%lldd", (long long)d->inactive_days);
-	if (f->joined_local_members >= 0)
-		buf_printf(b, " local=%lld", (long long)f->joined_local_members);
-	if (d->delete_id)
-		buf_printf(b, " delete_id=%s", d->delete_id);
-	if (d->dry_run && (d->outcome == OUTCOME_WOULD_DELETE || d->rule))
-		buf_puts(b, " (dry-run)");
-	buf_puts(b, ": ");
-	append_printable(b, d->reason, 300);
-}
-
-#define MAX_FIELDS 16
-
-static void journal_decision(const struct decision *d)
-{
-	const struct room_facts *f = d->room;
-	char *fields[MAX_FIELDS];
-	char when[32];
-	size_t n = 0;
-	struct buf line = { 0 };
-
-	format_rfc3339(f->last_activity.state == FACT_KNOWN ? f->last_activity.ms : -1, when, sizeof(when));
-	fields[n++] = xasprintf("RUN_ID=%s", d->run_id);
-	fields[n++] = xasprintf("ROOM_ID=%s", f->room_id);
-	fields[n++] = xasprintf("ROOM_NAME=%s", f->name ? f->name : "");
-	fields[n++] = xasprintf("ROOM_ALIAS=%s", f->canonical_alias ? f->canonical_alias : "");
-	fields[n++] = xasprintf("RULE=%s", d->rule ? d->rule->name : "");
-	fields[n++] = xasprintf("ACTION=%s", !d->rule ? "" :
-				d->rule->action == RULE_ACTION_DELETE ? "delete" : "record");
-	fields[n++] = xasprintf("OUTCOME=%s", outcome_name(d->outcome));
-	fields[n++] = xasprintf("REASON=%s", d->reason);
-	fields[n++] = xasprintf("LAST_ACTIVITY=%s", when);
-	fields[n++] = d->inactive_days >= 0 ? xasprintf("INACTIVE_DAYS=%lld", (long long)d->inactive_days)
-					    : xstrdup("INACTIVE_DAYS=");
-	fields[n++] = xasprintf("JOINED_MEMBERS=%lld", (long long)f->joined_members);
-	fields[n++] = xasprintf("JOINED_LOCAL_MEMBERS=%lld", (long long)f->joined_local_members);
-	fields[n++] = xasprintf("DRY_RUN=%s", d->dry_run ? "true" : "false");
-	fields[n++] = xasprintf("DELETE_ID=%s", d->delete_id ? d->delete_id : "");
-	format_decision_line(&line, d);
-	log_event(outcome_priority(d->outcome), outcome_message_id(d->outcome),
-		  (const char *const *)fields, n, "%s", line.data);
-	for (size_t i = 0; i < n; i++)
-		free(fields[i]);
-	buf_free(&line);
-}
-
 static void emit(struct run *run, const struct room_facts *f, const struct rule *rule,
 		 enum outcome o, const char *reason, const char *delete_id)
 {
 	struct decision d = {
 		.run_id = run->s->run_id,
-		.time_ms = wallclock_ms(),
+		.time_ms = clock_wall_ms(),
 		.room = f,
 		.rule = rule,
 		.outcome = o,
@@ -335,7 +222,7 @@ static void emit(struct run *run, const struct room_facts *f, const struct rule 
 
 	run->s->counts[o]++;
 	if (o != OUTCOME_KEPT || log_verbose())
-		journal_decision(&d);
+		report_log_decision(&d);
 	r = records_add(run->records, &d);
 	if (r < 0 && !run->s->failure[0])
 		log_error("records: %s", strerror(-r));
@@ -393,15 +280,7 @@ static void on_candidate(void *ud, struct candidate *c)
 
 static void make_run_id(char *buf, size_t len)
 {
-	unsigned char rnd[8];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		uint64_t t = (uint64_t)monotonic_ms() ^ (uint64_t)wallclock_ms() << 16;
-
-		memcpy(rnd, &t, sizeof(rnd));
-	}
-	snprintf(buf, len, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
-		 rnd[4], rnd[5], rnd[6], rnd[7]);
+	snprintf(buf, len, "%016llx", (unsigned long long)random_u64());
 }
 
 static int http_open(struct run *run, const char *token)
@@ -421,50 +300,6 @@ static int http_open(struct run *run, const char *token)
 	if (r < 0)
 		run_fail(run, "HTTP client: %s", strerror(-r));
 	return r;
-}
-
-static void log_run_start(struct run *run)
-{
-	char *fields[] = {
-		xasprintf("RUN_ID=%s", run->s->run_id),
-		xasprintf("DRY_RUN=%s", run->dry_run ? "true" : "false"),
-	};
-
-	log_event(LOG_INFO, MSGID_RUN_START, (const char *const *)fields, ARRAY_SIZE(fields),
-		  "run %s started%s: policy %s, homeserver %s", run->s->run_id,
-		  run->dry_run ? " (dry-run)" : "", run->p->path ? run->p->path : "-",
-		  run->p->homeserver.url);
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-		free(fields[i]);
-}
-
-static void log_run_end(struct run *run)
-{
-	const struct run_summary *s = run->s;
-	const uint64_t *c = s->counts;
-	char line[512], *fields[16];
-	size_t n = 0;
-
-	run_summary_format(s, run->dry_run, line, sizeof(line));
-	fields[n++] = xasprintf("RUN_ID=%s", s->run_id);
-	fields[n++] = xasprintf("DRY_RUN=%s", run->dry_run ? "true" : "false");
-	fields[n++] = xasprintf("SCANNED=%llu", (unsigned long long)s->scanned);
-	fields[n++] = xasprintf("KEPT=%llu", (unsigned long long)c[OUTCOME_KEPT]);
-	fields[n++] = xasprintf("PROTECTED=%llu", (unsigned long long)c[OUTCOME_PROTECTED]);
-	fields[n++] = xasprintf("CANDIDATES=%llu", (unsigned long long)s->candidates);
-	fields[n++] = xasprintf("DELETED=%llu", (unsigned long long)c[OUTCOME_DELETED]);
-	fields[n++] = xasprintf("FAILED=%llu", (unsigned long long)c[OUTCOME_FAILED]);
-	fields[n++] = xasprintf("DEFERRED=%llu", (unsigned long long)c[OUTCOME_DEFERRED]);
-	fields[n++] = xasprintf("CAPPED=%llu", (unsigned long long)c[OUTCOME_CAPPED]);
-	fields[n++] = xasprintf("REFUSED=%llu", (unsigned long long)c[OUTCOME_REFUSED]);
-	fields[n++] = xasprintf("CHANGED=%llu", (unsigned long long)c[OUTCOME_CHANGED]);
-	fields[n++] = xasprintf("KEPT_UNKNOWN=%llu", (unsigned long long)c[OUTCOME_KEPT_UNKNOWN]);
-	fields[n++] = xasprintf("DURATION_MS=%llu", (unsigned long long)s->duration_ms);
-	fields[n++] = xasprintf("REQUESTS=%llu", (unsigned long long)s->requests);
-	log_event(s->exit_code ? LOG_ERR : LOG_NOTICE, MSGID_RUN_END, (const char *const *)fields, n,
-		  "%s%s%s", line, s->failure[0] ? "; run failed: " : "", s->failure);
-	for (size_t i = 0; i < n; i++)
-		free(fields[i]);
 }
 
 static void check_listing(struct run *run, const struct scan_result *sr)
@@ -514,7 +349,7 @@ static int do_scan(struct run *run, struct scan_result *sr)
 				 sr->error);
 		else
 			run_fail(run, "%s", sr->error);
-		run->s->interrupted = strcmp(sr->error, "interrupted") == 0;
+		run->s->interrupted = sr->interrupted;
 		return r;
 	}
 	check_listing(run, sr);
@@ -638,7 +473,7 @@ static void close_records(struct run *run)
 	run->records = NULL;
 	if (r < 0 && run->s->exit_code == 0) {
 		run_fail(run, "writing the records failed: %s", strerror(-r));
-		run->s->exit_code = 1;
+		run->s->exit_code = EXIT_RUN_FAILED;
 	} else if (run->s->completed && csv) {
 		log_info("candidates written to %s", csv);
 	}
@@ -663,38 +498,38 @@ int run_once(const struct run_options *o, struct run_summary *s)
 {
 	struct run run = { .o = o, .p = o->policy, .s = s };
 	struct scan_result sr = { 0 };
-	int64_t t0 = monotonic_ms();
+	int64_t t0 = clock_mono_ms();
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	make_run_id(s->run_id, sizeof(s->run_id));
-	s->started_ms = run.now_ms = wallclock_ms();
+	s->started_ms = run.now_ms = clock_wall_ms();
 	/* --apply is an explicit human act: only --dry-run holds it back. */
 	run.dry_run = o->force_dry_run || (!o->apply_csv && o->policy->dry_run);
-	log_run_start(&run);
+	report_run_start(s, run.dry_run, run.p->path, run.p->homeserver.url);
 	r = open_state(&run);
 	if (r < 0) {
-		s->exit_code = r == -EBUSY ? 1 : 2;
+		s->exit_code = r == -EBUSY ? EXIT_RUN_FAILED : EXIT_USAGE;
 		goto out;
 	}
 	if (open_records(&run) < 0) {
-		s->exit_code = 2;
+		s->exit_code = EXIT_USAGE;
 		goto out;
 	}
 	r = http_open(&run, o->token);
 	if (r == 0)
-		r = check_server(&run, true);
+		r = probe_server(&run, true);
 	if (r == 0)
 		r = resolve_protected_aliases(&run);
 	if (r == 0)
 		r = o->apply_csv ? do_apply(&run) : do_scan(&run, &sr);
 	s->completed = r == 0;
-	s->exit_code = r == 0 ? 0 : 1;
+	s->exit_code = r == 0 ? EXIT_OK : EXIT_RUN_FAILED;
 	close_records(&run);
 out:
 	s->requests = run.http ? http_requests_sent(run.http) : 0;
-	s->duration_ms = (uint64_t)(monotonic_ms() - t0);
-	log_run_end(&run);
+	s->duration_ms = (uint64_t)(clock_mono_ms() - t0);
+	report_run_end(s, run.dry_run);
 	run_free(&run);
 	return s->exit_code;
 }
@@ -707,40 +542,8 @@ int run_check_server(const struct policy *p, const char *token, char *why, size_
 	int r = http_open(&run, token);
 
 	if (r == 0)
-		r = check_server(&run, true);
+		r = probe_server(&run, true);
 	snprintf(why, whylen, "%s", s.failure);
 	run_free(&run);
 	return r;
-}
-
-void run_summary_format(const struct run_summary *s, bool dry_run, char *buf, size_t len)
-{
-	const uint64_t *c = s->counts;
-	int n;
-
-	if (s->applied)
-		n = snprintf(buf, len, "applied %llu CSV rows in %.1f s: %llu kept, %llu kept in doubt, "
-			     "%llu protected", (unsigned long long)s->candidates,
-			     (double)s->duration_ms / 1000.0, (unsigned long long)c[OUTCOME_KEPT],
-			     (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
-			     (unsigned long long)c[OUTCOME_PROTECTED]);
-	else
-		n = snprintf(buf, len,
-			     "scanned %llu rooms in %.1f s: %llu kept, %llu kept in doubt, %llu protected, "
-			     "%llu candidates",
-			     (unsigned long long)s->scanned, (double)s->duration_ms / 1000.0,
-			     (unsigned long long)c[OUTCOME_KEPT], (unsigned long long)c[OUTCOME_KEPT_UNKNOWN],
-			     (unsigned long long)c[OUTCOME_PROTECTED], (unsigned long long)s->candidates);
-	if (n < 0 || (size_t)n >= len)
-		return;
-	if (dry_run)
-		snprintf(buf + n, len - (size_t)n, " (dry-run, nothing deleted)");
-	else
-		snprintf(buf + n, len - (size_t)n,
-			 ": %llu recorded, %llu deleted, %llu failed, %llu deferred, %llu capped, "
-			 "%llu refused, %llu changed",
-			 (unsigned long long)c[OUTCOME_RECORDED], (unsigned long long)c[OUTCOME_DELETED],
-			 (unsigned long long)c[OUTCOME_FAILED], (unsigned long long)c[OUTCOME_DEFERRED],
-			 (unsigned long long)c[OUTCOME_CAPPED], (unsigned long long)c[OUTCOME_REFUSED],
-			 (unsigned long long)c[OUTCOME_CHANGED]);
 }

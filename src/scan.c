@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include "facts.h"
 #include "scan.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* The de-duplication set: 64-bit hashes of room ids, open addressing. A
  * collision could only make us skip a room this run; it is seen next run. */
@@ -59,6 +60,18 @@ struct waiting_room {
 };
 
 static bool seen_insert(struct seen_set *s, uint64_t h);
+
+/* 64-bit FNV-1a of the room id: the de-duplication key. */
+static uint64_t hash64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
 
 static void seen_grow(struct seen_set *s)
 {
@@ -223,7 +236,6 @@ static void take_room(struct scan *s, struct room_facts *f)
 		deliver(s, f, &v);
 		return;
 	}
-	s->res->lookups++;
 	w = xmalloc(sizeof(*w));
 	w->scan = s;
 	w->f = *f;
@@ -373,6 +385,7 @@ static bool scan_should_stop(void *ud)
 		return false;
 	if (!h->scan->stopped) {
 		h->scan->stopped = true;
+		h->scan->res->interrupted = true;
 		snprintf(h->scan->res->error, sizeof(h->scan->res->error), "interrupted");
 	}
 	return true;
@@ -406,6 +419,5 @@ int scan_run(const struct scan_config *cfg, bool (*should_stop)(void *), void *s
 		snprintf(result->error, sizeof(result->error), "room list ended early");
 		return -EPROTO;
 	}
-	result->complete = true;
 	return 0;
 }

@@ -24,10 +24,9 @@ struct scan_result {
 	uint64_t duplicates;       /* rows seen again on a later page */
 	uint64_t bad_rows;         /* rows without a usable room_id */
 	uint64_t pages;
-	uint64_t lookups;          /* rooms that needed a costly fact */
 	int64_t first_total;       /* total_rooms of the first page, -1 unknown */
-	bool complete;             /* the last page was reached */
 	bool auth_failed;          /* the token was refused: the run must stop */
+	bool interrupted;          /* should_stop ended it */
 	char error[256];           /* why the scan did not complete */
 };
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "schedule.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 

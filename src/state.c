@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "json.h"
 #include "state.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "file.h"
 
 #define STATE_VERSION 1
 #define STATE_MAX_SIZE (256u << 20) /* far beyond any real state: a sign of damage */
@@ -161,15 +164,13 @@ static int lock_take(struct state *s, char *why, size_t whylen)
 /* A millisecond time: a JSON integer, not negative. */
 static bool get_time(struct json_object *o, const char *key, bool required, int64_t *out)
 {
-	struct json_object *v;
+	int r = json_get_int64(o, key, out);
 
-	*out = -1;
-	if (!json_object_object_get_ex(o, key, &v))
+	if (r == -ENOENT) {
+		*out = -1;
 		return !required;
-	if (!json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return *out >= 0;
+	}
+	return r == 0 && *out >= 0;
 }
 
 static bool parse_phase(const char *s, enum state_phase *out)
@@ -182,40 +183,45 @@ static bool parse_phase(const char *s, enum state_phase *out)
 	return false;
 }
 
-static int load_candidates(struct state *s, struct json_object *cands, char *err, size_t errlen)
+struct load {
+	struct state *s;
+	char *err;
+	size_t errlen;
+};
+
+static int load_candidate(const char *room, struct json_object *v, void *ud)
 {
-	json_object_object_foreach(cands, room, v) {
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-			snprintf(err, errlen, "candidates.%s: not a time", room);
-			return -EBADMSG;
-		}
-		cand_insert(s, room, json_object_get_int64(v));
+	struct load *l = ud;
+	int64_t ms;
+
+	if (json_as_int64(v, &ms) < 0 || ms < 0) {
+		snprintf(l->err, l->errlen, "candidates.%s: not a time", room);
+		return -EBADMSG;
 	}
+	cand_insert(l->s, room, ms);
 	return 0;
 }
 
-static int load_delete(struct state *s, const char *room, struct json_object *o, char *err, size_t errlen)
+static int load_delete(const char *room, struct json_object *o, void *ud)
 {
-	struct json_object *v;
+	struct load *l = ud;
 	struct state_delete *d;
 	enum state_phase phase;
 	int64_t req, started, done;
-	const char *id = NULL;
+	const char *text, *id = NULL;
+	int r;
 
-	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "phase", &v) ||
-	    !json_object_is_type(v, json_type_string) || !parse_phase(json_object_get_string(v), &phase))
+	if (json_get_string(o, "phase", &text) < 0 || !parse_phase(text, &phase))
 		goto bad;
-	if (json_object_object_get_ex(o, "delete_id", &v)) {
-		if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v))
-			goto bad;
-		id = json_object_get_string(v);
-	}
+	r = json_get_string(o, "delete_id", &id);
+	if ((r < 0 && r != -ENOENT) || (r == 0 && !id[0]))
+		goto bad;
 	if (!get_time(o, "requested", phase != STATE_COMPLETED, &req) ||
 	    !get_time(o, "started", phase == STATE_PENDING, &started) ||
 	    !get_time(o, "completed", phase == STATE_COMPLETED, &done) ||
 	    (phase == STATE_PENDING && !id))
 		goto bad;
-	d = del_get(s, room);
+	d = del_get(l->s, room);
 	d->phase = phase;
 	d->requested_ms = req;
 	d->started_ms = started;
@@ -223,44 +229,35 @@ static int load_delete(struct state *s, const char *room, struct json_object *o,
 	d->delete_id = xstrdup(id);
 	return 0;
 bad:
-	snprintf(err, errlen, "deletes.%s: not a delete entry", room);
+	snprintf(l->err, l->errlen, "deletes.%s: not a delete entry", room);
 	return -EBADMSG;
 }
 
+/* Through json.c's strict parser, like every other reader. */
 static int load_json(struct state *s, const char *data, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *root, *v, *cands = NULL, *dels = NULL;
-	int r = -EBADMSG;
+	struct load l = { .s = s, .err = err, .errlen = errlen };
+	struct json_object *root, *cands, *dels;
+	int64_t version;
+	int r = json_parse_strict(data, len, &root, err, errlen);
 
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, data, (int)len);
-	if (!root || json_tokener_get_parse_end(tok) != len) {
-		snprintf(err, errlen, "not JSON (%s)", json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) != STATE_VERSION) {
+	if (r < 0)
+		return -EBADMSG;
+	r = -EBADMSG;
+	if (json_get_int64(root, "version", &version) < 0 || version != STATE_VERSION) {
 		snprintf(err, errlen, "not a version %d state file", STATE_VERSION);
 		goto out;
 	}
-	if (!json_object_object_get_ex(root, "candidates", &cands) ||
-	    !json_object_is_type(cands, json_type_object) ||
-	    !json_object_object_get_ex(root, "deletes", &dels) ||
-	    !json_object_is_type(dels, json_type_object)) {
+	if (json_get_object(root, "candidates", &cands) < 0 ||
+	    json_get_object(root, "deletes", &dels) < 0) {
 		snprintf(err, errlen, "candidates or deletes missing");
 		goto out;
 	}
-	r = load_candidates(s, cands, err, errlen);
-	json_object_object_foreach(dels, room, o) {
-		if (r < 0)
-			break;
-		r = load_delete(s, room, o, err, errlen);
-	}
+	r = json_each_member(cands, load_candidate, &l);
+	if (r == 0)
+		r = json_each_member(dels, load_delete, &l);
 out:
-	json_object_put(root);
-	json_tokener_free(tok);
+	json_put(root);
 	return r;
 }
 
@@ -308,7 +305,7 @@ int state_open(const char *path, int64_t now_ms, struct state **out, char *why, 
 	r = lock_take(s, why, whylen);
 	if (r < 0)
 		goto fail;
-	r = read_file_capped(path, STATE_MAX_SIZE, &data, &len);
+	r = file_read_capped(path, STATE_MAX_SIZE, &data, &len);
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r < 0) {
@@ -356,45 +353,52 @@ static void expire_completed(struct state *s, int64_t now_ms)
 	}
 }
 
-static void put_time(struct json_object *o, const char *key, int64_t ms)
+static void put_time(struct buf *b, const char *key, int64_t ms)
 {
-	if (ms >= 0)
-		json_object_object_add(o, key, json_object_new_int64(ms));
+	if (ms < 0)
+		return;
+	buf_puts(b, ", ");
+	json_append_string(b, key);
+	buf_printf(b, ": %" PRId64, ms);
 }
 
-static struct json_object *delete_to_json(const struct state_delete *d)
+static void put_delete(struct buf *b, const struct state_delete *d)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "phase", json_object_new_string(phase_names[d->phase]));
-	if (d->delete_id)
-		json_object_object_add(o, "delete_id", json_object_new_string(d->delete_id));
-	put_time(o, "requested", d->requested_ms);
-	put_time(o, "started", d->started_ms);
-	put_time(o, "completed", d->completed_ms);
-	return o;
+	buf_puts(b, "{\"phase\": ");
+	json_append_string(b, phase_names[d->phase]);
+	if (d->delete_id) {
+		buf_puts(b, ", \"delete_id\": ");
+		json_append_string(b, d->delete_id);
+	}
+	put_time(b, "requested", d->requested_ms);
+	put_time(b, "started", d->started_ms);
+	put_time(b, "completed", d->completed_ms);
+	buf_putc(b, '}');
 }
 
+/* One member a line, so a human can read it and diff two of them. */
 int state_save(struct state *s, int64_t now_ms)
 {
-	struct json_object *root = json_object_new_object(), *cands = json_object_new_object(),
-			   *dels = json_object_new_object();
-	const char *text;
-	size_t len;
+	struct buf b = { 0 };
 	int r;
 
 	expire_completed(s, now_ms);
-	for (size_t i = 0; i < s->n_cands; i++)
-		json_object_object_add(cands, s->cands[i].room_id,
-				       json_object_new_int64(s->cands[i].first_seen_ms));
-	for (size_t i = 0; i < s->n_dels; i++)
-		json_object_object_add(dels, s->dels[i].room_id, delete_to_json(&s->dels[i]));
-	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
-	json_object_object_add(root, "candidates", cands);
-	json_object_object_add(root, "deletes", dels);
-	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	r = write_file_atomic(s->path, text, len, 0600);
-	json_object_put(root);
+	buf_printf(&b, "{\n  \"version\": %d,\n  \"candidates\": {", STATE_VERSION);
+	for (size_t i = 0; i < s->n_cands; i++) {
+		buf_puts(&b, i ? ",\n    " : "\n    ");
+		json_append_string(&b, s->cands[i].room_id);
+		buf_printf(&b, ": %" PRId64, s->cands[i].first_seen_ms);
+	}
+	buf_puts(&b, s->n_cands ? "\n  },\n  \"deletes\": {" : "},\n  \"deletes\": {");
+	for (size_t i = 0; i < s->n_dels; i++) {
+		buf_puts(&b, i ? ",\n    " : "\n    ");
+		json_append_string(&b, s->dels[i].room_id);
+		buf_puts(&b, ": ");
+		put_delete(&b, &s->dels[i]);
+	}
+	buf_puts(&b, s->n_dels ? "\n  }\n}\n" : "}\n}\n");
+	r = file_write_atomic(s->path, b.data, b.len, 0600);
+	buf_free(&b);
 	return r;
 }
 

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "json.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* Server text quoted in our messages is cut here: it comes from the network. */
 #define SERVER_TEXT_MAX 200

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "policy.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* An admin token is a few dozen characters; anything much larger is not one. */
 #define TOKEN_MAX_BYTES 4096

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 
 #include "facts.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "clock.h"
 #include "verify.h"
 
 #define MAX_ROUNDS 3 /* decide, fetch, decide again: each round fetches only unfetched facts */
@@ -16,7 +18,6 @@
 struct verify {
 	struct verify_request rq;
 	struct decide_context dctx;
-	struct policy one_rule;    /* only_rule: the policy with just the named rule */
 	struct room_facts fresh;
 	enum tri forgotten;
 	int64_t members_total, members_local;
@@ -28,15 +29,6 @@ struct verify {
 	verify_done_fn done;
 	void *ud;
 };
-
-const char *verify_result_name(enum verify_result r)
-{
-	static const char *const names[] = {
-		"ok", "changed", "protected", "gone", "forgotten", "doubt", "auth",
-	};
-
-	return (size_t)r < ARRAY_SIZE(names) ? names[r] : "?";
-}
 
 static void finish(struct verify *v, enum verify_result r, const char *fmt, ...) SJ_PRINTF(3, 4);
 static void finish(struct verify *v, enum verify_result r, const char *fmt, ...)
@@ -196,7 +188,7 @@ static void on_members(const struct http_response *r, void *ud)
 	release(v);
 }
 
-static void submit(struct verify *v, char *path, http_done_fn fn)
+static void verify_submit(struct verify *v, char *path, http_done_fn fn)
 {
 	v->pending++;
 	if (http_get(v->rq.http, path, true, fn, v) < 0) {
@@ -215,16 +207,12 @@ void verify_room(const struct verify_request *rq, verify_done_fn done, void *ud)
 	v->ud = ud;
 	v->forgotten = TRI_UNKNOWN;
 	v->dctx = *rq->decide;
-	v->dctx.now_ms = wallclock_ms();
-	if (rq->only_rule) {
-		v->one_rule = *rq->decide->policy;
-		v->one_rule.rules = (struct rule *)rq->rule;
-		v->one_rule.n_rules = 1;
-		v->dctx.policy = &v->one_rule;
-	}
+	v->dctx.now_ms = clock_wall_ms();
+	if (rq->only_rule)
+		v->dctx.only_rule = rq->rule;
 	room_facts_clear(&v->fresh);
 	v->pending = 1; /* held until both lookups are submitted */
-	submit(v, synapse_path_room(rq->facts->room_id, ""), on_details);
-	submit(v, synapse_path_room(rq->facts->room_id, "/members"), on_members);
+	verify_submit(v, synapse_path_room(rq->facts->room_id, ""), on_details);
+	verify_submit(v, synapse_path_room(rq->facts->room_id, "/members"), on_members);
 	release(v);
 }

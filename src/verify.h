@@ -46,6 +46,4 @@ typedef void (*verify_done_fn)(void *ud, enum verify_result r, const char *why,
 /* Starts the lookups; done is called once, from an http callback. */
 void verify_room(const struct verify_request *rq, verify_done_fn done, void *ud);
 
-const char *verify_result_name(enum verify_result r);
-
 #endif

@@ -9,7 +9,9 @@
 #include <strings.h>
 
 #include "capture.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
 
 const char *capture_dir(void)
 {
@@ -25,7 +27,7 @@ static char *read_all(const char *path, size_t *len)
 {
 	char *data = NULL;
 
-	return read_file_capped(path, 64u << 20, &data, len) == 0 ? data : NULL;
+	return file_read_capped(path, 64u << 20, &data, len) == 0 ? data : NULL;
 }
 
 static char *find_file(const char *prefix)

@@ -14,7 +14,7 @@
 
 #include "act.h"
 #include "state.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define NOW_MS 1800000000000LL

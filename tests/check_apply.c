@@ -11,7 +11,13 @@
 
 #include "apply.h"
 #include "records.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+
+/* The CSV header of DESIGN.md §7, as an admin's script expects it. */
+#define CSV_HEADER \
+	"run_id,time,room_id,name,canonical_alias,joined_members,joined_local_members," \
+	"public,encrypted,last_activity,inactive_days,created,rule,action,outcome,reason,delete_id"
 
 /* Reads all records of text, joined as "line:f1|f2|...;" or "line:ERR;". */
 static char *read_all(const char *text, size_t len)
@@ -102,7 +108,7 @@ START_TEST(test_writer_round_trip)
 	for (size_t i = 0; i < ARRAY_SIZE(cells); i++) {
 		if (i)
 			buf_putc(&line, ',');
-		records_csv_cell(&line, cells[i]);
+		report_csv_cell(&line, cells[i]);
 	}
 	buf_puts(&line, "\r\nnext\r\n");
 	apply_csv_init(&r, line.data, line.len);
@@ -173,7 +179,7 @@ static const struct candidate *row_for(const struct apply_rows *rows, const char
 START_TEST(test_rows)
 {
 	const char *text =
-		RECORDS_CSV_HEADER "\r\n"
+		CSV_HEADER "\r\n"
 		ROW("!del:x", "Old", "abandoned", "would_delete")               /* line 2 */
 		ROW("!rec:x", "\"multi\nline\"", "stale-small", "recorded")     /* 3-4 */
 		ROW("!kept:x", "K", "", "kept")                                 /* 5 */

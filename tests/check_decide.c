@@ -59,19 +59,19 @@ static const struct rule R_MEMBERS_1_3 = {
 	.name = "few", .action = RULE_ACTION_RECORD, .joined_members = RANGE(1, 3),
 };
 static const struct rule R_PUBLIC = {
-	.name = "pub", .action = RULE_ACTION_RECORD, .is_public = TRISTATE_TRUE,
+	.name = "pub", .action = RULE_ACTION_RECORD, .is_public = TRI_TRUE,
 	.joined_members = RANGE(0, ANYMAX),
 };
 static const struct rule R_NOT_PUBLIC = {
-	.name = "private", .action = RULE_ACTION_RECORD, .is_public = TRISTATE_FALSE,
+	.name = "private", .action = RULE_ACTION_RECORD, .is_public = TRI_FALSE,
 	.joined_members = RANGE(0, ANYMAX),
 };
 static const struct rule R_ENCRYPTED = {
-	.name = "enc", .action = RULE_ACTION_RECORD, .is_encrypted = TRISTATE_TRUE,
+	.name = "enc", .action = RULE_ACTION_RECORD, .is_encrypted = TRI_TRUE,
 	.joined_members = RANGE(0, ANYMAX),
 };
 static const struct rule R_CLEAR = {
-	.name = "clear", .action = RULE_ACTION_RECORD, .is_encrypted = TRISTATE_FALSE,
+	.name = "clear", .action = RULE_ACTION_RECORD, .is_encrypted = TRI_FALSE,
 	.joined_members = RANGE(0, ANYMAX),
 };
 static const struct rule R_NAME = {

@@ -19,7 +19,9 @@
 
 #include "state.h"
 #include "testlib.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "clock.h"
 
 #define TOKEN "sj-delete-S3CRET-4b1d"
 #define FAST_POLL "SYNAPSE_JANITOR_TEST_POLL_MS=20,200"
@@ -728,7 +730,7 @@ START_TEST(test_second_process_locked_out)
 
 	start(&t, "old");
 	path = xasprintf("%s/state.json", t.dir);
-	ck_assert_int_eq(state_open(path, wallclock_ms(), &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(state_open(path, clock_wall_ms(), &s, why, sizeof(why)), 0);
 	ck_assert_int_eq(run_once(&t, NULL), 1);
 	snprintf(pid, sizeof(pid), "pid %ld", (long)getpid());
 	assert_err(&t, pid);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define TOKEN "sj-e2e-S3CRET-7f3a9c"
 

@@ -20,7 +20,8 @@
 
 #include "state.h"
 #include "testlib.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "clock.h"
 
 #define TOKEN "sj-faults-S3CRET-9e2c71"
 #define FAST_POLL "SYNAPSE_JANITOR_TEST_POLL_MS=20,200"
@@ -499,7 +500,7 @@ static void check_state_file(const struct t *t)
 	int r;
 
 	if (stat(path, &st) == 0) {
-		r = state_open(path, wallclock_ms(), &s, why, sizeof(why));
+		r = state_open(path, clock_wall_ms(), &s, why, sizeof(why));
 		ck_assert_msg(r == 0, "state file rejected (%d): %s", r, why);
 		state_close(s);
 	}

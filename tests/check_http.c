@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdio.h>
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -15,7 +16,9 @@
 #include <microhttpd.h>
 
 #include "http.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "clock.h"
 
 #define TOKEN "SECRET-token-4711"
 
@@ -268,7 +271,7 @@ static void on_done(const struct http_response *r, void *ud)
 	res->status = r->status;
 	res->error = r->error;
 	res->attempts = r->attempts;
-	res->at_ms = monotonic_ms();
+	res->at_ms = clock_mono_ms();
 	ck_assert_ptr_nonnull(r->body);
 	ck_assert_ptr_nonnull(r->error_text);
 	ck_assert_ptr_nonnull(r->content_type);
@@ -414,9 +417,9 @@ START_TEST(test_concurrency_bound)
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		ck_assert_int_eq(http_get(c, "/slow?ms=150", true, on_done, &r[i]), 0);
 	ck_assert_uint_eq(http_pending(c), 12);
-	t0 = monotonic_ms();
+	t0 = clock_mono_ms();
 	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
-	ck_assert_int_ge(monotonic_ms() - t0, 4 * 150 - 20);
+	ck_assert_int_ge(clock_mono_ms() - t0, 4 * 150 - 20);
 	ck_assert_int_eq(s->max_in_flight, 3);
 	ck_assert_int_le(s->connections, 3);
 	/* FIFO: the first submitted finish first. */
@@ -440,10 +443,10 @@ START_TEST(test_rate_limit)
 	c = client(&cfg);
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		ck_assert_int_eq(http_get(c, "/ok", true, on_done, &r[i]), 0);
-	t0 = monotonic_ms();
+	t0 = clock_mono_ms();
 	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
 	/* 10 starts at 20/s: at least 9 gaps of 50 ms. */
-	ck_assert_int_ge(monotonic_ms() - t0, 9 * 50 - 10);
+	ck_assert_int_ge(clock_mono_ms() - t0, 9 * 50 - 10);
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		ck_assert_int_eq(r[i].status, 200);
 	http_client_free(c);
@@ -457,15 +460,15 @@ START_TEST(test_timeout)
 	char url[64];
 	struct http_config cfg = config_for(s, url, sizeof(url));
 	struct result r;
-	int64_t t0 = monotonic_ms();
+	int64_t t0 = clock_mono_ms();
 
 	cfg.timeout_ms = 200;
 	cfg.max_attempts = 2;
 	r = get_one(&cfg, "/hang?ms=3000", true);
 	ck_assert_int_eq(r.error, -ETIMEDOUT);
 	ck_assert_uint_eq(r.attempts, 2);  /* a GET is retried */
-	ck_assert_int_ge(monotonic_ms() - t0, 2 * 200);
-	ck_assert_int_lt(monotonic_ms() - t0, 2500);
+	ck_assert_int_ge(clock_mono_ms() - t0, 2 * 200);
+	ck_assert_int_lt(clock_mono_ms() - t0, 2500);
 	ck_assert_ptr_null(strstr(r.error_text, TOKEN));
 	ck_assert(r.error_text[0]);
 	server_stop(s);
@@ -525,7 +528,7 @@ START_TEST(test_backoff_grows)
 	char url[64];
 	struct http_config cfg = config_for(s, url, sizeof(url));
 	struct result r;
-	int64_t t0 = monotonic_ms();
+	int64_t t0 = clock_mono_ms();
 
 	/* Full jitter makes single delays random; the cap bounds the total. */
 	cfg.backoff_base_ms = 100;
@@ -533,7 +536,7 @@ START_TEST(test_backoff_grows)
 	cfg.max_attempts = 4;
 	r = get_one(&cfg, "/flaky?fail=100&code=500", true);
 	ck_assert_uint_eq(r.attempts, 4);
-	ck_assert_int_lt(monotonic_ms() - t0, 3 * 100 + 500);
+	ck_assert_int_lt(clock_mono_ms() - t0, 3 * 100 + 500);
 	server_stop(s);
 }
 END_TEST
@@ -544,13 +547,13 @@ START_TEST(test_429_retry_after_body)
 	char url[64];
 	struct http_config cfg = config_for(s, url, sizeof(url));
 	struct result r;
-	int64_t t0 = monotonic_ms();
+	int64_t t0 = clock_mono_ms();
 
 	cfg.backoff_max_ms = 5000;
 	r = get_one(&cfg, "/429body", true);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.attempts, 2);
-	ck_assert_int_ge(monotonic_ms() - t0, 300);
+	ck_assert_int_ge(clock_mono_ms() - t0, 300);
 	server_stop(s);
 }
 END_TEST
@@ -561,20 +564,20 @@ START_TEST(test_429_retry_after_header)
 	char url[64];
 	struct http_config cfg = config_for(s, url, sizeof(url));
 	struct result r;
-	int64_t t0 = monotonic_ms();
+	int64_t t0 = clock_mono_ms();
 
 	cfg.backoff_max_ms = 5000;
 	r = get_one(&cfg, "/429header", true);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.attempts, 2);
-	ck_assert_int_ge(monotonic_ms() - t0, 1000);
+	ck_assert_int_ge(clock_mono_ms() - t0, 1000);
 	/* The wait is capped by backoff_max_ms. */
 	s->flaky_hits = 0;
 	cfg.backoff_max_ms = 100;
-	t0 = monotonic_ms();
+	t0 = clock_mono_ms();
 	r = get_one(&cfg, "/429header", true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_int_lt(monotonic_ms() - t0, 800);
+	ck_assert_int_lt(clock_mono_ms() - t0, 800);
 	server_stop(s);
 }
 END_TEST
@@ -723,7 +726,7 @@ struct stopper {
 static bool stop_later(void *ud)
 {
 	struct stopper *st = ud;
-	int64_t now = monotonic_ms();
+	int64_t now = clock_mono_ms();
 
 	st->asked++;
 	if (now < st->stop_at)
@@ -740,8 +743,8 @@ START_TEST(test_should_stop_cancels)
 	struct http_config cfg = config_for(s, url, sizeof(url));
 	struct http_client *c = client(&cfg);
 	struct result r[20] = { 0 };
-	struct stopper st = { .stop_at = monotonic_ms() + 300 };
-	int64_t t0 = monotonic_ms();
+	struct stopper st = { .stop_at = clock_mono_ms() + 300 };
+	int64_t t0 = clock_mono_ms();
 
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		ck_assert_int_eq(http_get(c, i % 2 ? "/hang?ms=10000" : "/flaky?fail=1000&code=503",
@@ -749,8 +752,8 @@ START_TEST(test_should_stop_cancels)
 	ck_assert_int_eq(http_run(c, stop_later, &st), -ECANCELED);
 	/* Asked at least every 100 ms, and cancelled promptly once it said so. */
 	ck_assert_uint_ge(st.asked, 3);
-	ck_assert_int_lt(monotonic_ms() - st.stopped_at, 200);
-	ck_assert_int_lt(monotonic_ms() - t0, 300 + 200 + 100);
+	ck_assert_int_lt(clock_mono_ms() - st.stopped_at, 200);
+	ck_assert_int_lt(clock_mono_ms() - t0, 300 + 200 + 100);
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
 		ck_assert(r[i].done);
 		ck_assert_int_eq(r[i].error, -ECANCELED);

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "json.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
 
 static int parse(const char *s, struct json_object **o)
 {

@@ -266,7 +266,7 @@ static void check_file_matches(const struct run_summary *s, bool success)
 	ck_assert_double_eq(sample(&e, "synapse_janitor_requests"), (double)s->requests);
 	for (unsigned o = 0; o < OUTCOME__MAX; o++) {
 		snprintf(key, sizeof(key), "synapse_janitor_rooms{outcome=\"%s\"}",
-			 outcome_name((enum outcome)o));
+			 report_outcome_name((enum outcome)o));
 		ck_assert_double_eq(sample(&e, key), (double)s->counts[o]);
 	}
 	/* Nothing else: 8 single gauges and one per outcome. */

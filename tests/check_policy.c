@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "policy.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
 
 /* Lines 1-3 of most cases. */
 #define HS "homeserver:\n  url: http://h\n  token_file: /t\n"
@@ -178,8 +180,8 @@ START_TEST(test_every_key)
 	ck_assert(r->has_inactive_for);
 	ck_assert_uint_eq(r->inactive_for, 90 * 86400);
 	ck_assert(!r->has_older_than);
-	ck_assert_int_eq(r->is_public, TRISTATE_ANY);
-	ck_assert_int_eq(r->is_encrypted, TRISTATE_ANY);
+	ck_assert_int_eq(r->is_public, TRI_UNKNOWN);
+	ck_assert_int_eq(r->is_encrypted, TRI_UNKNOWN);
 	ck_assert_ptr_null(r->name_glob);
 	r = &p->rules[1];
 	ck_assert_str_eq(r->name, "stale_small.v2");
@@ -193,8 +195,8 @@ START_TEST(test_every_key)
 	ck_assert(!r->has_inactive_for);
 	ck_assert(r->has_older_than);
 	ck_assert_uint_eq(r->older_than, 104ULL * 7 * 86400);
-	ck_assert_int_eq(r->is_public, TRISTATE_FALSE);
-	ck_assert_int_eq(r->is_encrypted, TRISTATE_TRUE);
+	ck_assert_int_eq(r->is_public, TRI_FALSE);
+	ck_assert_int_eq(r->is_encrypted, TRI_TRUE);
 	ck_assert_str_eq(r->name_glob, "Test *");
 	ck_assert_str_eq(r->alias_glob, "#test-*");
 	ck_assert_str_eq(r->creator_glob, "@bot:*");
@@ -268,7 +270,7 @@ START_TEST(test_booleans_and_quoting)
 	ck_assert_int_eq(p->rules[0].joined_members.min, 3);
 	ck_assert_int_eq(p->rules[0].joined_members.max, INT64_MAX);
 	ck_assert_uint_eq(p->rules[0].inactive_for, 14 * 86400);
-	ck_assert_int_eq(p->rules[0].is_encrypted, TRISTATE_FALSE);
+	ck_assert_int_eq(p->rules[0].is_encrypted, TRI_FALSE);
 	policy_free(p);
 }
 END_TEST
@@ -296,7 +298,7 @@ START_TEST(test_relative_paths)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	path = xasprintf("%s/p.yaml", dir);
-	ck_assert_int_eq(write_file_atomic(path, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(file_write_atomic(path, text, strlen(text), 0600), 0);
 	ck_assert_int_eq(policy_load(path, &p, &errs), 0);
 	ck_assert_str_eq(p->path, path);
 	want = xasprintf("%s/admin-token", dir);
@@ -681,7 +683,7 @@ static char *slurp(const char *path)
 {
 	char *data = NULL;
 	size_t len;
-	int r = read_file_capped(path, 64u << 20, &data, &len);
+	int r = file_read_capped(path, 64u << 20, &data, &len);
 
 	return r == 0 ? data : NULL;
 }

@@ -11,7 +11,14 @@
 #include <unistd.h>
 
 #include "records.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
+
+/* The CSV header of DESIGN.md §7, as an admin's script expects it. */
+#define CSV_HEADER \
+	"run_id,time,room_id,name,canonical_alias,joined_members,joined_local_members," \
+	"public,encrypted,last_activity,inactive_days,created,rule,action,outcome,reason,delete_id"
 
 struct cell_case {
 	const char *in;
@@ -42,7 +49,7 @@ START_TEST(test_csv_cell)
 	const struct cell_case *c = &cell_cases[_i];
 	struct buf b = { 0 };
 
-	records_csv_cell(&b, c->in);
+	report_csv_cell(&b, c->in);
 	ck_assert_str_eq(b.data ? b.data : "", c->want);
 	buf_free(&b);
 }
@@ -52,7 +59,7 @@ static char *slurp(const char *path)
 {
 	char *data = NULL;
 	size_t len;
-	int r = read_file_capped(path, 64u << 20, &data, &len);
+	int r = file_read_capped(path, 64u << 20, &data, &len);
 
 	ck_assert_msg(r == 0, "cannot read %s", path);
 	return r == 0 ? data : NULL;
@@ -140,7 +147,7 @@ START_TEST(test_csv_file)
 	ck_assert_int_ne(access(path, F_OK), 0);
 	ck_assert_int_eq(records_close(r, true), 0);
 	csv = slurp(path);
-	ck_assert_msg(strncmp(csv, RECORDS_CSV_HEADER "\r\n", strlen(RECORDS_CSV_HEADER) + 2) == 0,
+	ck_assert_msg(strncmp(csv, CSV_HEADER "\r\n", strlen(CSV_HEADER) + 2) == 0,
 		      "header: %s", csv);
 	ck_assert_uint_eq(count_lines(csv, "\r\n"), 3);
 	ck_assert_ptr_nonnull(strstr(csv, "run1,2026-"));

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "state.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "file.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define NOW_MS 1800000000000LL
@@ -58,14 +60,14 @@ static char *slurp(const char *p)
 {
 	char *data = NULL;
 	size_t len;
-	int r = read_file_capped(p, 64u << 20, &data, &len);
+	int r = file_read_capped(p, 64u << 20, &data, &len);
 
 	return r == 0 ? data : NULL;
 }
 
 static void put(const char *p, const char *text)
 {
-	ck_assert_int_eq(write_file_atomic(p, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(file_write_atomic(p, text, strlen(text), 0600), 0);
 }
 
 /* Names of the files in dir starting with prefix. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdio.h>
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 
 #include "capture.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* --- helpers --- */
 

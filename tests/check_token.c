@@ -14,7 +14,7 @@
 
 #include "policy.h"
 #include "token.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define SECRET "syt_c2VjcmV0_SeCrEtToKeN_0123"
 

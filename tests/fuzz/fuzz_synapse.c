@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "json.h"
 #include "synapse.h"
-#include "util.h"
+#include "xmalloc.h"
+#include "buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "xmalloc.h"
+#include "file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +24,7 @@ static int replay_file(const char *path)
 {
 	char *data = NULL;
 	size_t len = 0;
-	int r = read_file_capped(path, 1 << 20, &data, &len);
+	int r = file_read_capped(path, 1 << 20, &data, &len);
 
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot read (%s)\n", path, strerror(-r));
