@@ -206,7 +206,7 @@ static bool plan_grace(const struct act_context *ctx, struct candidate *c, int64
 	first = state_candidate_first_seen(ctx->state, c->facts.room_id);
 	if (first < 0)
 		first = now_ms;
-	due = first + (int64_t)grace * 1000;
+	due = clock_ms_after(first, grace);
 	if (now_ms >= due)
 		return false;
 	clock_format_rfc3339(first, since, sizeof(since));

@@ -251,7 +251,7 @@ static void poll_again(struct task *t, const char *status)
 	struct act *a = t->act;
 	char d[32];
 
-	if (clock_wall_ms() - t->started_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
+	if (clock_wall_ms() >= clock_ms_after(t->started_ms, a->ctx->policy->delete.timeout)) {
 		/* The delete_id stays in the state file: the next run polls it. */
 		task_finish(t, OUTCOME_FAILED, "delete %s did not complete within %s (last status: %s); "
 			    "it stays recorded and is polled again next run", t->c->delete_id,
@@ -345,7 +345,7 @@ static void on_gone(const struct http_response *r, void *ud)
 	case LOOKUP_RESUMED:
 		clock_format_rfc3339(t->requested_ms, when, sizeof(when));
 		if (res == SYNAPSE_OK &&
-		    clock_wall_ms() - t->requested_ms >= (int64_t)a->ctx->policy->delete.timeout * 1000) {
+		    clock_wall_ms() >= clock_ms_after(t->requested_ms, a->ctx->policy->delete.timeout)) {
 			/* DESIGN.md §6.6: no task and the room still there a
 			 * delete.timeout after the request: it may be sent again. */
 			log_warn("%s: the delete requested at %s left no trace and the room still exists "

@@ -233,20 +233,6 @@ static int64_t parse_count(const char *s)
 	return errno || *end ? -1 : v;
 }
 
-/* Room ids are opaque (API.md: v12 ids have no server part) but always
- * start with '!' and hold no spaces or control characters. */
-static bool valid_room_id(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 2 || n > 255 || s[0] != '!')
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 struct parse {
 	const struct policy *p;
 	const char *name;
@@ -325,13 +311,13 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 	enum outcome o;
 
 	if (rec->n != ps->n_header) {
-		refuse_row(ps, rec->line, valid_room_id(room_id) ? room_id : "",
+		refuse_row(ps, rec->line, room_id_valid(room_id) ? room_id : "",
 			   "%zu fields, the header has %zu", rec->n, ps->n_header);
 		return;
 	}
 	oc = cell(ps, rec, REPORT_OUTCOME);
 	if (report_outcome_from_name(oc, &o) < 0) {
-		refuse_row(ps, rec->line, valid_room_id(room_id) ? room_id : "",
+		refuse_row(ps, rec->line, room_id_valid(room_id) ? room_id : "",
 			   "outcome \"%.40s\" is not one this program writes", oc);
 		return;
 	}
@@ -339,7 +325,7 @@ static void take_row(struct parse *ps, const struct csv_record *rec)
 		ps->out->skipped++; /* DESIGN.md §4: not candidates */
 		return;
 	}
-	if (!valid_room_id(room_id)) {
+	if (!room_id_valid(room_id)) {
 		refuse_row(ps, rec->line, "", "\"%.80s\" is not a room id", room_id);
 		return;
 	}

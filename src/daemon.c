@@ -138,13 +138,13 @@ static int arm_schedule(struct daemon *d)
 		if (t < 0)
 			return -ERANGE;
 		clock = CLOCK_REALTIME;
-		deadline = (uint64_t)t * USEC_PER_SEC + delay;
+		deadline = clock_usec_after(delay, (uint64_t)t);
 		d->next_run_ms = (int64_t)(deadline / USEC_PER_MSEC);
 	} else {
 		uint64_t now = clock_usec(CLOCK_BOOTTIME);
 
 		clock = CLOCK_BOOTTIME;
-		deadline = schedule_next_every(d->every_base, p->schedule.every * USEC_PER_SEC, now);
+		deadline = schedule_next_every(d->every_base, clock_usec_after(0, p->schedule.every), now);
 		if (deadline == UINT64_MAX)
 			return -ERANGE;
 		deadline += delay;

@@ -243,6 +243,66 @@ out:
 	return decided;
 }
 
+/* Name and alias protections are blind to a room the list shows without
+ * them (every local member left: API.md); a room about to be deleted is
+ * checked against the state before the last leave instead. */
+static bool needs_prior_state(const struct policy *p, const struct room_facts *f)
+{
+	return (!f->name && p->protect.names.n > 0) || (!f->canonical_alias && p->protect.aliases.n > 0);
+}
+
+static bool prior_protected(const struct policy *p, const struct prior_state *prior, struct verdict *v)
+{
+	const char *pat;
+
+	if ((pat = first_glob_match(&p->protect.names, prior->name))) {
+		set_reason(v, "name before the last local member left matches protect.names \"%s\"", pat);
+		v->kind = VERDICT_PROTECTED;
+		return true;
+	}
+	for (size_t i = 0; i < prior->n_aliases; i++)
+		if ((pat = first_glob_match(&p->protect.aliases, prior->aliases[i]))) {
+			set_reason(v, "alias %s before the last local member left matches protect.aliases \"%s\"",
+				   prior->aliases[i], pat);
+			v->kind = VERDICT_PROTECTED;
+			return true;
+		}
+	return false;
+}
+
+/* A delete verdict stands only once the protections hold for the state
+ * before the last leave too: unknown state is doubt (DESIGN.md §6.13). */
+static void check_prior_state(const struct decide_context *ctx, const struct room_facts *f,
+			      struct verdict *v)
+{
+	const struct rule *rule = v->rule;
+	char why[sizeof(v->reason)];
+
+	/* --apply deletes a record rule's rows too (only_rule): they are
+	 * checked the same way. */
+	if (!(v->kind == VERDICT_DELETE || (ctx->only_rule && v->kind == VERDICT_RECORD)) ||
+	    !needs_prior_state(ctx->policy, f))
+		return;
+	switch (f->prior.state) {
+	case FACT_UNFETCHED:
+		v->kind = VERDICT_NEED_FACTS;
+		v->need = NEED_PRIOR_STATE;
+		set_reason(v, "rule %s needs the state before the last leave", rule->name);
+		return;
+	case FACT_UNKNOWN:
+		snprintf(why, sizeof(why), "%s", f->prior.problem ? f->prior.problem : "no data");
+		memset(v, 0, sizeof(*v));
+		v->kind = VERDICT_KEEP_UNKNOWN;
+		set_reason(v, "rule %s matches, but the name and alias protections cannot be checked: %s",
+			   rule->name, why);
+		return;
+	case FACT_KNOWN:
+		if (prior_protected(ctx->policy, &f->prior, v))
+			v->rule = NULL;
+		return;
+	}
+}
+
 void decide_room(const struct decide_context *ctx, const struct room_facts *f, struct verdict *v)
 {
 	char doubt[sizeof(v->reason)] = "";
@@ -256,12 +316,16 @@ void decide_room(const struct decide_context *ctx, const struct room_facts *f, s
 	if (decide_protected(ctx, f, v))
 		return;
 	if (ctx->only_rule) {
-		if (eval_rule(ctx->only_rule, f, ctx->now_ms, v, doubt, sizeof(doubt)))
+		if (eval_rule(ctx->only_rule, f, ctx->now_ms, v, doubt, sizeof(doubt))) {
+			check_prior_state(ctx, f, v);
 			return;
+		}
 	} else {
 		for (size_t i = 0; i < ctx->policy->n_rules; i++)
-			if (eval_rule(&ctx->policy->rules[i], f, ctx->now_ms, v, doubt, sizeof(doubt)))
+			if (eval_rule(&ctx->policy->rules[i], f, ctx->now_ms, v, doubt, sizeof(doubt))) {
+				check_prior_state(ctx, f, v);
 				return;
+			}
 	}
 	if (doubt[0]) {
 		v->kind = VERDICT_KEEP_UNKNOWN;

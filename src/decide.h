@@ -28,6 +28,10 @@ enum verdict_kind {
 
 #define NEED_LAST_ACTIVITY 0x1u
 #define NEED_CREATED       0x2u
+/* The state before the last leave (room.h struct prior_state): asked for a
+ * would-be delete candidate whose name or alias the list shows as null
+ * while the policy protects by name or alias (DESIGN.md §6.13). */
+#define NEED_PRIOR_STATE   0x4u
 
 struct verdict {
 	enum verdict_kind kind;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "clock.h"
 #include "facts.h"
 #include "synapse.h"
 #include "xmalloc.h"
@@ -20,6 +21,8 @@ struct fetch {
 	struct room_facts *f;
 	unsigned pending;          /* requests in flight for this room */
 	unsigned message_pages;
+	bool want_prior;           /* NEED_PRIOR_STATE: /context once the newest event is known */
+	char no_event[256];        /* why forward_extremities named no event */
 	int auth_error;
 	char why[256];
 	facts_done_fn done;
@@ -29,7 +32,8 @@ struct fetch {
 struct lookup {
 	struct fetch *fetch;
 	struct fact_time *target;
-	enum { LOOKUP_EXTREMITIES, LOOKUP_CREATED, LOOKUP_MESSAGES } kind;
+	enum { LOOKUP_EXTREMITIES, LOOKUP_CREATED, LOOKUP_MESSAGES, LOOKUP_NEWEST_EVENT,
+	       LOOKUP_CONTEXT } kind;
 };
 
 
@@ -42,6 +46,7 @@ static void fetch_release(struct fetch *fe)
 }
 
 static void on_response(const struct http_response *r, void *ud);
+static void lookup_failed(struct lookup *lk, const char *fmt, ...) SJ_PRINTF(2, 3);
 
 static void fetch_submit(struct fetch *fe, struct fact_time *target, int kind, char *path)
 {
@@ -50,7 +55,7 @@ static void fetch_submit(struct fetch *fe, struct fact_time *target, int kind, c
 	*lk = (struct lookup){ .fetch = fe, .target = target, .kind = kind };
 	fe->pending++;
 	if (http_get(fe->http, path, true, on_response, lk) < 0) {
-		fact_time_unknown(target, "request could not be queued");
+		lookup_failed(lk, "request could not be queued");
 		free(lk);
 		fetch_release(fe);
 	}
@@ -90,6 +95,57 @@ static void on_messages(struct fetch *fe, const struct http_response *r, struct 
 	free(end);
 }
 
+static void prior_unknown(struct prior_state *p, const char *fmt, ...) SJ_PRINTF(2, 3);
+static void prior_unknown(struct prior_state *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	prior_state_clear(p);
+	p->state = FACT_UNKNOWN;
+	p->problem = text;
+}
+
+/* The state before the last leave is read at the newest event (API.md),
+ * which forward_extremities names. */
+static void submit_context(struct fetch *fe)
+{
+	struct room_facts *f = fe->f;
+
+	fe->want_prior = false;
+	if (f->prior.state != FACT_UNFETCHED)
+		return;
+	if (!f->last_event_id) {
+		prior_unknown(&f->prior, "state before the last leave: no event to read it at (%s)",
+			      fe->no_event[0] ? fe->no_event : "forward_extremities named none");
+		return;
+	}
+	fetch_submit(fe, NULL, LOOKUP_CONTEXT, synapse_path_context(f->room_id, f->last_event_id));
+}
+
+/* forward_extremities: the last activity (target NULL when only the newest
+ * event was wanted) and that event's id. */
+static void on_extremities(struct fetch *fe, struct fact_time *target, const struct http_response *r)
+{
+	struct room_facts *f = fe->f;
+	struct fact_time t = { 0 };
+	char err[160];
+
+	free(f->last_event_id);
+	f->last_event_id = NULL;
+	if (synapse_parse_forward_extremities(r->body, r->body_len, &t, &f->last_event_id, err,
+					      sizeof(err)) < 0)
+		fact_time_unknown(&t, "forward_extremities: %s", err);
+	if (t.state == FACT_UNKNOWN)
+		snprintf(fe->no_event, sizeof(fe->no_event), "%s", t.problem ? t.problem : "");
+	if (target)
+		fact_time_copy(target, &t);
+	fact_time_clear(&t);
+}
+
 static void on_body(struct lookup *lk, const struct http_response *r)
 {
 	struct fact_time *t = lk->target;
@@ -98,8 +154,18 @@ static void on_body(struct lookup *lk, const struct http_response *r)
 
 	switch (lk->kind) {
 	case LOOKUP_EXTREMITIES:
-		if (synapse_parse_forward_extremities(r->body, r->body_len, t, err, sizeof(err)) < 0)
-			fact_time_unknown(t, "forward_extremities: %s", err);
+		on_extremities(lk->fetch, t, r);
+		break;
+	case LOOKUP_NEWEST_EVENT:
+		free(lk->fetch->f->last_event_id);
+		lk->fetch->f->last_event_id = NULL;
+		if (synapse_parse_event_id(r->body, r->body_len, &lk->fetch->f->last_event_id, err,
+					   sizeof(err)) < 0)
+			snprintf(lk->fetch->no_event, sizeof(lk->fetch->no_event), "timestamp_to_event: %s", err);
+		break;
+	case LOOKUP_CONTEXT:
+		if (synapse_parse_context(r->body, r->body_len, &lk->fetch->f->prior, err, sizeof(err)) < 0)
+			prior_unknown(&lk->fetch->f->prior, "state before the last leave: %s", err);
 		break;
 	case LOOKUP_CREATED:
 		if (synapse_parse_timestamp_to_event(r->body, r->body_len, &ts, err, sizeof(err)) < 0)
@@ -116,7 +182,27 @@ static void on_body(struct lookup *lk, const struct http_response *r)
 static const char *lookup_name(int kind)
 {
 	return kind == LOOKUP_EXTREMITIES ? "forward_extremities" :
-	       kind == LOOKUP_CREATED ? "creation time" : "messages";
+	       kind == LOOKUP_CREATED ? "creation time" :
+	       kind == LOOKUP_CONTEXT ? "state before the last leave" :
+	       kind == LOOKUP_NEWEST_EVENT ? "newest event" : "messages";
+}
+
+/* A failed lookup: its fact is unknown, with the reason. */
+static void lookup_failed(struct lookup *lk, const char *fmt, ...)
+{
+	struct room_facts *f = lk->fetch->f;
+	va_list ap;
+	char text[256];
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (lk->kind == LOOKUP_CONTEXT)
+		prior_unknown(&f->prior, "%s", text);
+	else if (lk->target)
+		fact_time_unknown(lk->target, "%s", text);
+	if (lk->kind == LOOKUP_EXTREMITIES || lk->kind == LOOKUP_NEWEST_EVENT)
+		snprintf(lk->fetch->no_event, sizeof(lk->fetch->no_event), "%s", text);
 }
 
 static void on_response(const struct http_response *r, void *ud)
@@ -132,12 +218,15 @@ static void on_response(const struct http_response *r, void *ud)
 	} else if (synapse_result_is_auth(res)) {
 		fe->auth_error = -EACCES;
 		snprintf(fe->why, sizeof(fe->why), "%s", why);
-		fact_time_unknown(lk->target, "%s", why);
-	} else if (res == SYNAPSE_NOT_FOUND && lk->kind == LOOKUP_CREATED) {
-		fact_time_unknown(lk->target, "no events in the room");
+		lookup_failed(lk, "%s", why);
+	} else if (res == SYNAPSE_NOT_FOUND && (lk->kind == LOOKUP_CREATED || lk->kind == LOOKUP_NEWEST_EVENT)) {
+		lookup_failed(lk, "no events in the room");
 	} else {
-		fact_time_unknown(lk->target, "%s: %s", lookup_name(lk->kind), why);
+		lookup_failed(lk, "%s: %s", lookup_name(lk->kind), why);
 	}
+	if ((lk->kind == LOOKUP_EXTREMITIES || lk->kind == LOOKUP_NEWEST_EVENT) && fe->want_prior &&
+	    !fe->auth_error)
+		submit_context(fe);
 	free(lk);
 	fetch_release(fe);
 }
@@ -146,18 +235,35 @@ void facts_fetch(struct http_client *http, enum activity_kind activity, struct r
 		 unsigned need, facts_done_fn done, void *ud)
 {
 	struct fetch *fe = xcalloc(1, sizeof(*fe));
+	bool extremities = false;
 
 	*fe = (struct fetch){ .http = http, .f = f, .done = done, .ud = ud };
 	fe->pending = 1; /* held until every lookup is submitted */
 	if ((need & NEED_LAST_ACTIVITY) && f->last_activity.state == FACT_UNFETCHED) {
-		if (activity == ACTIVITY_MESSAGES)
+		if (activity == ACTIVITY_MESSAGES) {
 			submit_messages_page(fe, NULL);
-		else
+		} else {
 			fetch_submit(fe, &f->last_activity, LOOKUP_EXTREMITIES,
-			       synapse_path_room(f->room_id, "/forward_extremities"));
+				     synapse_path_room(f->room_id, "/forward_extremities"));
+			extremities = true;
+		}
 	}
 	if ((need & NEED_CREATED) && f->created.state == FACT_UNFETCHED)
 		fetch_submit(fe, &f->created, LOOKUP_CREATED,
 		       synapse_path_timestamp_to_event(f->room_id, 0, 'f'));
+	if ((need & NEED_PRIOR_STATE) && f->prior.state == FACT_UNFETCHED) {
+		fe->want_prior = true;
+		if (f->last_event_id)
+			submit_context(fe);
+		else if (extremities)
+			; /* its answer names the newest event */
+		else if (activity == ACTIVITY_MESSAGES)
+			/* activity: messages never reads forward_extremities */
+			fetch_submit(fe, NULL, LOOKUP_NEWEST_EVENT,
+				     synapse_path_timestamp_to_event(f->room_id, clock_wall_ms(), 'b'));
+		else
+			fetch_submit(fe, NULL, LOOKUP_EXTREMITIES,
+				     synapse_path_room(f->room_id, "/forward_extremities"));
+	}
 	fetch_release(fe);
 }

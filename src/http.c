@@ -55,6 +55,7 @@ struct request {
 	struct buf body;
 	bool too_big;
 	int64_t retry_after_header_ms; /* -1 when absent */
+	int64_t date_ms;              /* Date header, -1 when absent */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -284,8 +285,19 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	char line[64];
 
 	/* A new status line (after a 100 Continue) starts a new header set. */
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		r->retry_after_header_ms = -1;
+		r->date_ms = -1;
+	}
+	if (n > 5 && n < sizeof(line) && strncasecmp(data, "Date:", 5) == 0) {
+		time_t t;
+
+		memcpy(line, data + 5, n - 5);
+		line[n - 5] = '\0';
+		t = curl_getdate(line, NULL);
+		if (t >= 0)
+			r->date_ms = (int64_t)t * 1000;
+	}
 	if (n > 12 && n < sizeof(line) && strncasecmp(data, "Retry-After:", 12) == 0) {
 		char *end;
 		long long secs;
@@ -372,6 +384,7 @@ static int attempt_start(struct request *r)
 	buf_reset(&r->body);
 	r->too_big = false;
 	r->retry_after_header_ms = -1;
+	r->date_ms = -1;
 	r->errbuf[0] = '\0';
 	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
 		return -EIO;
@@ -398,6 +411,7 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 	r->done = done;
 	r->ud = userdata;
 	r->retry_after_header_ms = -1;
+	r->date_ms = -1;
 	req_attach(r, REQ_READY, false);
 	return 0;
 }
@@ -449,6 +463,7 @@ static void complete(struct request *r, int error, const char *error_text)
 		.body = r->body.data ? r->body.data : "",
 		.body_len = r->body.len,
 		.content_type = "",
+		.date_ms = error ? -1 : r->date_ms,
 		.error = error,
 		.error_text = error_text ? error_text : "",
 		.attempts = r->attempts,

@@ -37,6 +37,7 @@ struct http_response {
 	const char *body;          /* NUL-terminated, never NULL (may be "") */
 	size_t body_len;
 	const char *content_type;  /* "" when absent */
+	int64_t date_ms;           /* the server's Date header, ms since the epoch; -1 absent */
 	/* 0, or why no usable answer arrived after all attempts:
 	 * -ETIMEDOUT, -ECONNRESET, -ECONNREFUSED, -EMSGSIZE (body over the cap),
 	 * -EPROTO (broken HTTP), -ECANCELED (http_cancel_all), -EIO (other). */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "policy.h"
+#include "room.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -517,7 +518,7 @@ static bool get_fraction(struct loader *l, const struct node *n, const char *pat
 }
 
 static bool get_duration(struct loader *l, const struct node *n, const char *path,
-			 uint64_t min, uint64_t *out)
+			 uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *s = get_string(l, n, path, "a duration like 90d (units s m h d w)");
 	char minbuf[32];
@@ -527,8 +528,9 @@ static bool get_duration(struct loader *l, const struct node *n, const char *pat
 	if (!s)
 		return false;
 	r = duration_parse(s, &v);
-	if (r == -ERANGE) {
-		node_error(l, n, path, "duration too large, expected a duration like 90d");
+	if (r == -ERANGE || (r == 0 && v > max)) {
+		duration_format(max, minbuf, sizeof(minbuf));
+		node_error(l, n, path, "duration too large, expected at most %s", minbuf);
 		return false;
 	}
 	if (r < 0) {
@@ -597,7 +599,7 @@ static const struct key homeserver_keys[] = {
 	  .what = "the homeserver's base URL, like http://127.0.0.1:8008" },
 	{ .name = "token_credential", .kind = K_CREDENTIAL, .off = PF(homeserver.token_credential) },
 	{ .name = "token_file", .kind = K_PATH, .off = PF(homeserver.token_file) },
-	{ .name = "timeout", .kind = K_DURATION, .off = PF(homeserver.timeout), .min = 1 },
+	{ .name = "timeout", .kind = K_DURATION, .off = PF(homeserver.timeout), .min = 1, .max = DURATION_MAX_TIMEOUT },
 	{ .name = "concurrency", .kind = K_UINT, .off = PF(homeserver.concurrency), .min = 1, .max = 32 },
 	{ .name = "rate_limit", .kind = K_UINT, .off = PF(homeserver.rate_limit), .min = 0, .max = 100000 },
 	{ .name = "page_size", .kind = K_UINT, .off = PF(homeserver.page_size), .min = 1, .max = 1000 },
@@ -609,8 +611,8 @@ static const struct key homeserver_keys[] = {
 static const struct key schedule_keys[] = {
 	{ .name = "at", .kind = K_TIMES, .off = 0 },
 	/* A full scan more often than each minute is never what anyone wants. */
-	{ .name = "every", .kind = K_DURATION, .off = PF(schedule.every), .min = 1 },
-	{ .name = "randomized_delay", .kind = K_DURATION, .off = PF(schedule.randomized_delay) },
+	{ .name = "every", .kind = K_DURATION, .off = PF(schedule.every), .min = 1, .max = DURATION_MAX_EVERY },
+	{ .name = "randomized_delay", .kind = K_DURATION, .off = PF(schedule.randomized_delay), .max = DURATION_MAX_DELAY },
 	{ .name = "run_at_start", .kind = K_BOOL, .off = PF(schedule.run_at_start) },
 	{ .name = NULL },
 };
@@ -634,8 +636,8 @@ static const struct key range_keys[] = {
 static const struct key match_keys[] = {
 	{ .name = "joined_members", .kind = K_RANGE, .off = RF(joined_members) },
 	{ .name = "joined_local_members", .kind = K_RANGE, .off = RF(joined_local_members) },
-	{ .name = "inactive_for", .kind = K_DURATION, .off = RF(inactive_for), .has_flag = true, .flag_off = RF(has_inactive_for) },
-	{ .name = "older_than", .kind = K_DURATION, .off = RF(older_than), .has_flag = true, .flag_off = RF(has_older_than) },
+	{ .name = "inactive_for", .kind = K_DURATION, .off = RF(inactive_for), .max = DURATION_MAX_AGE, .has_flag = true, .flag_off = RF(has_inactive_for) },
+	{ .name = "older_than", .kind = K_DURATION, .off = RF(older_than), .max = DURATION_MAX_AGE, .has_flag = true, .flag_off = RF(has_older_than) },
 	{ .name = "public", .kind = K_TRISTATE, .off = RF(is_public) },
 	{ .name = "encrypted", .kind = K_TRISTATE, .off = RF(is_encrypted) },
 	{ .name = "name", .kind = K_GLOB, .off = RF(name_glob) },
@@ -659,10 +661,10 @@ static const struct key delete_keys[] = {
 	{ .name = "force_purge", .kind = K_BOOL, .off = PF(delete.force_purge) },
 	{ .name = "max_per_run", .kind = K_UINT, .off = PF(delete.max_per_run), .min = 0, .max = 1000000 },
 	{ .name = "max_fraction", .kind = K_FRACTION, .off = PF(delete.max_fraction) },
-	{ .name = "grace_period", .kind = K_DURATION, .off = PF(delete.grace_period) },
+	{ .name = "grace_period", .kind = K_DURATION, .off = PF(delete.grace_period), .max = DURATION_MAX_AGE },
 	/* Synapse runs at most 5 delete tasks at a time. */
 	{ .name = "concurrency", .kind = K_UINT, .off = PF(delete.concurrency), .min = 1, .max = 5 },
-	{ .name = "timeout", .kind = K_DURATION, .off = PF(delete.timeout), .min = 1 },
+	{ .name = "timeout", .kind = K_DURATION, .off = PF(delete.timeout), .min = 1, .max = DURATION_MAX_DELETE },
 	{ .name = NULL },
 };
 
@@ -858,6 +860,8 @@ static bool matrix_id_ok(const char *s, char sigil, bool exact_only)
 {
 	const char *colon;
 
+	if (sigil == '!')
+		return room_id_valid(s);
 	if (!exact_only && !policy_alias_is_exact(s))
 		return true;  /* a glob: fnmatch decides */
 	colon = strchr(s, ':');
@@ -1009,7 +1013,7 @@ static void walk_value(struct loader *l, const struct node *v, const char *path,
 		get_bool(l, v, path, FIELD(base, k->off, bool));
 		break;
 	case K_DURATION:
-		if (get_duration(l, v, path, k->min, FIELD(base, k->off, uint64_t)) && k->has_flag)
+		if (get_duration(l, v, path, k->min, k->max, FIELD(base, k->off, uint64_t)) && k->has_flag)
 			*FIELD(base, k->flag_off, bool) = true;
 		break;
 	case K_UINT:

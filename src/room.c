@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "room.h"
@@ -44,6 +45,16 @@ void fact_time_clear(struct fact_time *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void prior_state_clear(struct prior_state *p)
+{
+	free(p->name);
+	for (size_t i = 0; i < p->n_aliases; i++)
+		free(p->aliases[i]);
+	free(p->aliases);
+	free(p->problem);
+	memset(p, 0, sizeof(*p));
+}
+
 void room_facts_clear(struct room_facts *f)
 {
 	free(f->room_id);
@@ -55,8 +66,22 @@ void room_facts_clear(struct room_facts *f)
 	free(f->row_problem);
 	fact_time_clear(&f->last_activity);
 	fact_time_clear(&f->created);
+	free(f->last_event_id);
+	prior_state_clear(&f->prior);
 	memset(f, 0, sizeof(*f));
 	f->joined_members = -1;
 	f->joined_local_members = -1;
 	f->is_public = TRI_UNKNOWN;
+}
+
+bool room_id_valid(const char *s)
+{
+	size_t n;
+
+	if (!s || s[0] != '!')
+		return false;
+	for (n = 1; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || s[n] == 0x7f || n >= ROOM_ID_MAX)
+			return false;
+	return n >= 2;
 }

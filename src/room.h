@@ -30,6 +30,20 @@ void fact_time_copy(struct fact_time *dst, const struct fact_time *src);
 /* Frees the problem text; back to FACT_UNFETCHED. */
 void fact_time_clear(struct fact_time *t);
 
+/* The room state before the last local member left (API.md): read from
+ * /context of the newest forward extremity. Once no local member is left
+ * the list shows name and canonical_alias as null; this is where they
+ * still are. */
+struct prior_state {
+	enum fact_state state;
+	char *name;             /* m.room.name, NULL when none */
+	char **aliases;         /* m.room.canonical_alias: alias, then alt_aliases */
+	size_t n_aliases;
+	char *problem;          /* why, when UNKNOWN (malloc'd) */
+};
+
+void prior_state_clear(struct prior_state *p);
+
 struct room_facts {
 	char *room_id;
 	char *name;             /* NULL: null in the list */
@@ -45,9 +59,18 @@ struct room_facts {
 	char *row_problem;
 	struct fact_time last_activity;
 	struct fact_time created;
+	char *last_event_id;    /* the newest forward extremity, once fetched */
+	struct prior_state prior;
 };
 
 /* Free and reset to "nothing known" (also the way to initialise one). */
 void room_facts_clear(struct room_facts *f);
+
+/* The one room id syntax of the program (API.md): '!', at most 255 bytes in
+ * all, no space or control character. Room version 12 ids have no
+ * ":server" part, so none is required. Policy, scan, verify and --apply
+ * all ask this. */
+#define ROOM_ID_MAX 255
+bool room_id_valid(const char *s);
 
 #endif

@@ -31,11 +31,14 @@ struct run {
 	bool dry_run;
 	struct http_client *http;
 	struct records *records;
+	bool listed;                    /* every page read (or the --apply CSV parsed) */
+	bool records_failed;            /* a records write failed: said once */
 	struct state *state;            /* locked for the whole run */
 	char *server_name;
 	char **protected_ids;           /* resolved exact aliases, sorted */
 	size_t n_protected_ids;
 	char *forbid_deletes;           /* why this run must not delete, or NULL */
+	char *clock_problem;            /* our clock and the server's disagree */
 	struct candidate *candidates;   /* delete verdicts, decided after the scan */
 	size_t n_candidates;
 	size_t cap_candidates;
@@ -49,6 +52,8 @@ struct sync_call {
 	char why[256];
 	char *body;
 	size_t len;
+	int64_t server_date_ms;         /* the Date header, -1 absent */
+	int64_t our_ms;                 /* our clock when the answer came */
 };
 
 static void on_sync_done(const struct http_response *r, void *ud)
@@ -58,6 +63,8 @@ static void on_sync_done(const struct http_response *r, void *ud)
 	c->result = synapse_classify(r, c->why, sizeof(c->why));
 	c->body = xstrndup(r->body, r->body_len);
 	c->len = r->body_len;
+	c->server_date_ms = r->date_ms;
+	c->our_ms = clock_wall_ms();
 }
 
 static int get_sync(struct run *run, const char *path, bool auth, struct sync_call *c)
@@ -106,8 +113,40 @@ static const char *auth_advice(enum synapse_result r)
 	}
 }
 
-/* server_version (no auth: the URL), whoami (the token, our server name) and,
- * when asked, one admin call (admin rights). */
+/* Every age is measured with our own clock; the server's Date header is the
+ * only outside check we get (DESIGN.md §6.11). More than 5 minutes apart,
+ * this run deletes nothing and fails. */
+static void check_clock(struct run *run, const struct sync_call *c)
+{
+	char ours[32], theirs[32], *fields[4];
+	int64_t skew = c->our_ms - c->server_date_ms;
+
+	if (c->server_date_ms < 0) {
+		log_warn("the homeserver's answer has no Date header: this machine's clock cannot be checked");
+		return;
+	}
+	if (skew <= CLOCK_SKEW_MS && skew >= -CLOCK_SKEW_MS)
+		return;
+	clock_format_rfc3339(c->our_ms, ours, sizeof(ours));
+	clock_format_rfc3339(c->server_date_ms, theirs, sizeof(theirs));
+	run->clock_problem = xasprintf("this machine's clock says %s, the homeserver's Date header says %s "
+				       "(%+lld s apart, more than 5 minutes)", ours, theirs,
+				       (long long)(skew / 1000));
+	fields[0] = xasprintf("RUN_ID=%s", run->s->run_id);
+	fields[1] = xasprintf("OUR_TIME=%s", ours);
+	fields[2] = xasprintf("SERVER_TIME=%s", theirs);
+	fields[3] = xasprintf("SKEW_SECONDS=%lld", (long long)(skew / 1000));
+	log_event(LOG_ERR, MSGID_CLOCK_SKEW, (const char *const *)fields, ARRAY_SIZE(fields),
+		  "clock check failed: %s; no room is deleted this run", run->clock_problem);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(fields[i]);
+	if (!run->forbid_deletes)
+		run->forbid_deletes = xasprintf("clock check failed: %s", run->clock_problem);
+}
+
+/* server_version (no auth: the URL; its Date header checks our clock in a
+ * run), whoami (the token, our server name) and, when asked, one admin call
+ * (admin rights). */
 static int probe_server(struct run *run, bool admin_call)
 {
 	struct sync_call c;
@@ -123,6 +162,8 @@ static int probe_server(struct run *run, bool admin_call)
 		goto out;
 	}
 	log_info("homeserver %s runs Synapse %s", run->p->homeserver.url, version);
+	if (run->s->run_id[0])
+		check_clock(run, &c);
 	sync_call_free(&c);
 
 	get_sync(run, SYNAPSE_PATH_WHOAMI, true, &c);
@@ -224,8 +265,11 @@ static void emit(struct run *run, const struct room_facts *f, const struct rule 
 	if (o != OUTCOME_KEPT || log_verbose())
 		report_log_decision(&d);
 	r = records_add(run->records, &d);
-	if (r < 0 && !run->s->failure[0])
-		log_error("records: %s", strerror(-r));
+	if (r < 0 && !run->records_failed) {
+		run->records_failed = true;
+		log_error("writing the records failed: %s; the run goes on and fails at its end",
+			  strerror(-r));
+	}
 }
 
 static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
@@ -289,7 +333,7 @@ static int http_open(struct run *run, const char *token)
 	struct http_config cfg = {
 		.base_url = p->homeserver.url,
 		.token = token,
-		.timeout_ms = p->homeserver.timeout * 1000,
+		.timeout_ms = (uint64_t)clock_ms_after(0, p->homeserver.timeout),
 		.concurrency = p->homeserver.concurrency,
 		.rate_limit = p->homeserver.rate_limit,
 		.tls_verify = p->homeserver.tls_verify,
@@ -352,6 +396,7 @@ static int do_scan(struct run *run, struct scan_result *sr)
 		run->s->interrupted = sr->interrupted;
 		return r;
 	}
+	run->listed = true;
 	check_listing(run, sr);
 	actx.rooms_scanned = sr->rooms;
 	actx.first_total = sr->first_total;
@@ -410,6 +455,7 @@ static int do_apply(struct run *run)
 		run_fail(run, "--apply: %s", err);
 		return r;
 	}
+	run->listed = true;
 	apply_refuse_protected(&dctx, file, &rows);
 	log_info("--apply %s: %zu rows to act on, %zu refused, %zu skipped (kept, protected, in doubt)",
 		 file, rows.n - rows.refused, rows.refused, rows.skipped);
@@ -448,7 +494,7 @@ static int open_state(struct run *run)
 		return 0;
 	}
 	if (r < 0)
-		run_fail(run, "state file: %s", why);
+		run_fail(run, "state file: %s; nothing is deleted and the file is left as it is", why);
 	return r;
 }
 
@@ -463,19 +509,26 @@ static int open_records(struct run *run)
 	return r;
 }
 
-/* A CSV is only put in place by a completed run; the JSONL keeps every
- * decision that was made. */
+/* The CSV is put in place by every run that listed all the rooms, whatever
+ * its exit status: after a tripped breaker or a failed delete the admin
+ * needs it most. A run that did not finish listing leaves the previous CSV
+ * as it was. The JSONL keeps every decision that was made, and reaches the
+ * disk before the run ends. */
 static void close_records(struct run *run)
 {
 	char *csv = xstrdup(records_csv_path(run->records));
-	int r = records_close(run->records, run->s->completed);
+	char why[512];
+	int r = records_close(run->records, run->listed, why, sizeof(why));
 
 	run->records = NULL;
-	if (r < 0 && run->s->exit_code == 0) {
-		run_fail(run, "writing the records failed: %s", strerror(-r));
+	if (r < 0) {
+		log_error("writing the records failed: %s", why);
+		run_fail(run, "writing the records failed: %s", why);
 		run->s->exit_code = EXIT_RUN_FAILED;
-	} else if (run->s->completed && csv) {
+	} else if (csv && run->listed) {
 		log_info("candidates written to %s", csv);
+	} else if (csv) {
+		log_warn("the run did not list every room: %s is left as the previous run wrote it", csv);
 	}
 	free(csv);
 }
@@ -489,6 +542,7 @@ static void run_free(struct run *run)
 		free(run->protected_ids[i]);
 	free(run->protected_ids);
 	free(run->forbid_deletes);
+	free(run->clock_problem);
 	free(run->server_name);
 	http_client_free(run->http);
 	state_close(run->state);
@@ -507,13 +561,10 @@ int run_once(const struct run_options *o, struct run_summary *s)
 	/* --apply is an explicit human act: only --dry-run holds it back. */
 	run.dry_run = o->force_dry_run || (!o->apply_csv && o->policy->dry_run);
 	report_run_start(s, run.dry_run, run.p->path, run.p->homeserver.url);
-	r = open_state(&run);
-	if (r < 0) {
-		s->exit_code = r == -EBUSY ? EXIT_RUN_FAILED : EXIT_USAGE;
-		goto out;
-	}
-	if (open_records(&run) < 0) {
-		s->exit_code = EXIT_USAGE;
+	/* An I/O failure here means the run could not complete: exit 1 (a
+	 * usage error, 2, is found before any run starts). */
+	if (open_state(&run) < 0 || open_records(&run) < 0) {
+		s->exit_code = EXIT_RUN_FAILED;
 		goto out;
 	}
 	r = http_open(&run, o->token);
@@ -523,6 +574,12 @@ int run_once(const struct run_options *o, struct run_summary *s)
 		r = resolve_protected_aliases(&run);
 	if (r == 0)
 		r = o->apply_csv ? do_apply(&run) : do_scan(&run, &sr);
+	if (r == 0 && run.clock_problem) {
+		/* No candidate was refused, but every age was judged on a clock
+		 * that cannot be trusted: the run still fails. */
+		run_fail(&run, "clock check failed: %s", run.clock_problem);
+		r = -ERANGE;
+	}
 	s->completed = r == 0;
 	s->exit_code = r == 0 ? EXIT_OK : EXIT_RUN_FAILED;
 	close_records(&run);

@@ -21,7 +21,8 @@ struct run_options {
 	void *stop_ud;
 };
 
-/* Returns the exit code (0, 1, or 2 for an unusable state/records path). */
+/* Returns the exit code: 0, or 1 when the run could not complete (an
+ * unreadable state file or unwritable records included). */
 int run_once(const struct run_options *o, struct run_summary *s);
 
 /* The start-up check of the daemon (DESIGN.md §8): server_version (the URL),

@@ -248,7 +248,10 @@ static void take_room(struct scan *s, struct room_facts *f)
  * server from looping us forever (API.md: limit=0 answers next_batch 0). */
 static int plan_next_page(struct scan *s, int64_t page_from, const struct room_page *page)
 {
-	int64_t bound = 4 * (s->res->first_total > 0 ? s->res->first_total : 0) + 10000;
+	/* 4 x total_rooms + 10000 rows, computed so that a hostile total near
+	 * INT64_MAX cannot overflow it. */
+	uint64_t total = s->res->first_total > 0 ? (uint64_t)s->res->first_total : 0;
+	uint64_t bound = total > (UINT64_MAX - 10000) / 4 ? UINT64_MAX : 4 * total + 10000;
 
 	if (page->next_batch < 0) {
 		s->last_page_seen = true;
@@ -260,9 +263,16 @@ static int plan_next_page(struct scan *s, int64_t page_from, const struct room_p
 			  (long long)page->next_batch, (long long)page_from);
 		return -EPROTO;
 	}
-	if ((int64_t)(s->res->rooms + s->res->duplicates) > bound) {
-		scan_fail(s, false, "room list: more than %lld rows for %lld rooms announced",
-			  (long long)bound, (long long)s->res->first_total);
+	/* Offset paging continues at from + limit (API.md); further on, rows
+	 * would be skipped unseen (and offsets near INT64_MAX overflow). */
+	if (page->next_batch - page_from > (int64_t)s->page_size) {
+		scan_fail(s, false, "room list: next_batch %lld skips past from %lld + limit %u",
+			  (long long)page->next_batch, (long long)page_from, s->page_size);
+		return -EPROTO;
+	}
+	if (s->res->rooms + s->res->duplicates > bound) {
+		scan_fail(s, false, "room list: more than %llu rows for %lld rooms announced",
+			  (unsigned long long)bound, (long long)s->res->first_total);
 		return -EPROTO;
 	}
 	s->next_from = page->next_batch;
@@ -348,7 +358,7 @@ static void parse_answer(struct page_slot *slot, const struct http_response *r)
 		slot->auth_error = synapse_result_is_auth(res);
 		return;
 	}
-	if (synapse_parse_room_page(r->body, r->body_len, &slot->page, slot->why,
+	if (synapse_parse_room_page(r->body, r->body_len, slot->scan->page_size, &slot->page, slot->why,
 				    sizeof(slot->why)) < 0)
 		slot->error = -EPROTO;
 }

@@ -309,8 +309,13 @@ int state_open(const char *path, int64_t now_ms, struct state **out, char *why, 
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r < 0) {
-		snprintf(err, sizeof(err), "unreadable (%s)", strerror(-r));
-		r = move_aside(s, now_ms, err, why, whylen);
+		/* EIO, EACCES, EISDIR, EMFILE, ENOMEM, a file past the size
+		 * cap...: not proof of damage. Moving it aside would forget
+		 * pending deletes and the 30-day memory of completed ones; the
+		 * run stops and the file stays where it is (DESIGN.md §6.12). */
+		snprintf(why, whylen, "%s: cannot be read: %s", path, strerror(-r));
+		free(data);
+		goto fail;
 	} else if (load_json(s, data, len, err, sizeof(err)) < 0) {
 		r = move_aside(s, now_ms, err, why, whylen);
 	}

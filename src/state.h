@@ -40,10 +40,13 @@ struct state;
 /* Opens and locks the state file. Returns:
  *   0        the state (empty when the file does not exist yet);
  *   -EBUSY   another process holds the lock (why names its pid);
- *   -EBADMSG the file was corrupt or unreadable: it was moved aside to
- *            "<path>.corrupt-<unix time>" (why says where), *out is a fresh
- *            empty, locked state; the caller must not delete this run;
- *   other negative errno: the path is unusable (why says so), *out unset. */
+ *   -EBADMSG the file was read whole and does not parse or fails validation:
+ *            it was moved aside to "<path>.corrupt-<unix time>" (why says
+ *            where), *out is a fresh empty, locked state; the caller must
+ *            not delete this run;
+ *   other negative errno: the lock or the file could not be read (EIO,
+ *            EACCES, EISDIR, ENOMEM, EFBIG...: why names the path and the
+ *            errno text); the file is left untouched, *out unset. */
 int state_open(const char *path, int64_t now_ms, struct state **out, char *why, size_t whylen);
 /* Releases the lock and frees (does not save). NULL is fine. */
 void state_close(struct state *s);

@@ -16,8 +16,6 @@
 
 /* Server text quoted in our messages is cut here: it comes from the network. */
 #define SERVER_TEXT_MAX 200
-/* The Matrix spec caps room ids at 255 bytes; longer ones are not usable. */
-#define ROOM_ID_MAX 255
 
 /* The /messages filter: only what people say counts as activity (API.md). */
 #define MESSAGES_FILTER "{\"types\":[\"m.room.message\",\"m.room.encrypted\"]}"
@@ -47,6 +45,16 @@ char *synapse_path_timestamp_to_event(const char *room_id, int64_t ts_ms, char d
 			    id, (long long)(ts_ms < 0 ? 0 : ts_ms), dir == 'f' ? 'f' : 'b');
 
 	free(id);
+	return p;
+}
+
+char *synapse_path_context(const char *room_id, const char *event_id)
+{
+	char *id = http_escape(room_id), *ev = http_escape(event_id);
+	char *p = xasprintf("/_synapse/admin/v1/rooms/%s/context/%s?limit=0", id, ev);
+
+	free(id);
+	free(ev);
 	return p;
 }
 
@@ -373,11 +381,6 @@ static void row_count(struct room_facts *f, struct json_object *row, const char 
 		note_row_problem(f, row, key, "an integer >= 0");
 }
 
-static bool usable_room_id(const char *s)
-{
-	return s && s[0] && strlen(s) <= ROOM_ID_MAX;
-}
-
 /* One row of the list (or the details): every field type-checked; a bad
  * field leaves that fact unknown and names the problem (DESIGN.md §6.2). */
 static int parse_room_row(struct json_object *row, struct room_facts *f)
@@ -387,7 +390,7 @@ static int parse_room_row(struct json_object *row, struct room_facts *f)
 
 	room_facts_clear(f);
 	if (!json_object_is_type(row, json_type_object) ||
-	    json_get_string(row, "room_id", &id) < 0 || !usable_room_id(id))
+	    json_get_string(row, "room_id", &id) < 0 || !room_id_valid(id))
 		return -EBADMSG;
 	f->room_id = xstrdup(id);
 	row_string(f, row, "name", &f->name, false);
@@ -412,7 +415,7 @@ static int64_t int_or_minus_one(struct json_object *o, const char *key)
 	return json_get_int64(o, key, &v) == 0 ? v : -1;
 }
 
-int synapse_parse_room_page(const char *body, size_t len, struct room_page *page,
+int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
 			    char *err, size_t errlen)
 {
 	struct json_object *o, *rooms;
@@ -429,6 +432,11 @@ int synapse_parse_room_page(const char *body, size_t len, struct room_page *page
 		goto out;
 	}
 	n = json_object_array_length(rooms);
+	if (n > max_rows) {
+		set_err(err, errlen, "rooms: %zu rows, more than the limit of %zu asked for", n, max_rows);
+		r = -EPROTO;
+		goto out;
+	}
 	page->rooms = xcalloc(n ? n : 1, sizeof(*page->rooms));
 	for (size_t i = 0; i < n; i++) {
 		if (parse_room_row(json_object_array_get_idx(rooms, i), &page->rooms[page->n]) < 0)
@@ -520,13 +528,16 @@ out:
 }
 
 int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_time *out,
-				      char *err, size_t errlen)
+				      char **event_id, char *err, size_t errlen)
 {
 	struct json_object *o, *results;
+	const char *newest_id = NULL, *id;
 	int64_t newest = -1, count = -1, ts;
 	size_t n = 0;
 	int r;
 
+	if (event_id)
+		*event_id = NULL;
 	r = parse_object(body, len, &o, err, errlen);
 	if (r < 0)
 		return r;
@@ -552,15 +563,79 @@ int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_
 		r = take_timestamp(e, "received_ts", &ts, err, errlen);
 		if (r < 0)
 			goto out;
-		if (ts > newest)
+		if (json_get_string(e, "event_id", &id) < 0 || !id[0])
+			id = NULL; /* the time alone still tells the activity */
+		if (ts > newest || (ts == newest && !newest_id)) {
 			newest = ts;
+			newest_id = id;
+		}
 	}
 	if (n == 0) {
 		/* {"count":0,"results":[]}: an unknown or purged room (API.md). */
 		fact_time_unknown(out, "no events in the room");
 	} else {
 		fact_time_known(out, newest);
+		if (event_id)
+			*event_id = xstrdup(newest_id);
 	}
+out:
+	json_object_put(o);
+	return r;
+}
+
+static void prior_add_alias(struct prior_state *p, const char *alias)
+{
+	p->aliases = xreallocarray(p->aliases, p->n_aliases + 1, sizeof(char *));
+	p->aliases[p->n_aliases++] = xstrdup(alias);
+}
+
+/* One event of the state: a name or the aliases; anything else is skipped. */
+static void prior_take_event(struct json_object *e, struct prior_state *p)
+{
+	struct json_object *content, *alt;
+	const char *type, *s;
+
+	if (json_get_string(e, "type", &type) < 0 || json_get_object(e, "content", &content) < 0)
+		return;
+	if (strcmp(type, "m.room.name") == 0) {
+		if (json_get_string(content, "name", &s) == 0 && s[0] && !p->name)
+			p->name = xstrdup(s);
+	} else if (strcmp(type, "m.room.canonical_alias") == 0) {
+		if (json_get_string(content, "alias", &s) == 0 && s[0])
+			prior_add_alias(p, s);
+		if (json_get_array(content, "alt_aliases", &alt) == 0)
+			for (size_t i = 0; i < json_object_array_length(alt); i++)
+				if (json_as_string(json_object_array_get_idx(alt, i), &s) == 0 && s[0])
+					prior_add_alias(p, s);
+	}
+}
+
+int synapse_parse_context(const char *body, size_t len, struct prior_state *out,
+			  char *err, size_t errlen)
+{
+	struct json_object *o, *state;
+	int r;
+
+	prior_state_clear(out);
+	r = parse_object(body, len, &o, err, errlen);
+	if (r < 0)
+		return r;
+	if (json_get_array(o, "state", &state) < 0) {
+		r = bad_field(o, "state", "an array", err, errlen);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(state); i++) {
+		struct json_object *e = json_object_array_get_idx(state, i);
+
+		if (!json_object_is_type(e, json_type_object)) {
+			set_err(err, errlen, "state[%zu]: expected an event, got %s", i, json_kind(e));
+			prior_state_clear(out);
+			r = -EBADMSG;
+			goto out;
+		}
+		prior_take_event(e, out);
+	}
+	out->state = FACT_KNOWN;
 out:
 	json_object_put(o);
 	return r;
@@ -677,6 +752,11 @@ static int parse_one_string(const char *body, size_t len, const char *key, char 
 	return r;
 }
 
+int synapse_parse_event_id(const char *body, size_t len, char **event_id, char *err, size_t errlen)
+{
+	return parse_one_string(body, len, "event_id", event_id, err, errlen);
+}
+
 int synapse_parse_server_version(const char *body, size_t len, char **version,
 				 char *err, size_t errlen)
 {
@@ -706,10 +786,10 @@ int synapse_parse_directory(const char *body, size_t len, char **room_id,
 {
 	int r = parse_one_string(body, len, "room_id", room_id, err, errlen);
 
-	if (r == 0 && !usable_room_id(*room_id)) {
+	if (r == 0 && !room_id_valid(*room_id)) {
 		free(*room_id);
 		*room_id = NULL;
-		set_err(err, errlen, "room_id: longer than %d bytes", ROOM_ID_MAX);
+		set_err(err, errlen, "room_id: not a room id");
 		r = -EBADMSG;
 	}
 	return r;

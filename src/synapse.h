@@ -21,6 +21,7 @@
 char *synapse_path_room_list(int64_t from, unsigned limit);  /* order_by=name */
 char *synapse_path_room(const char *room_id, const char *suffix); /* v1 details + suffix, e.g. "/members" */
 char *synapse_path_timestamp_to_event(const char *room_id, int64_t ts_ms, char dir);
+char *synapse_path_context(const char *room_id, const char *event_id); /* limit=0 */
 char *synapse_path_messages(const char *room_id, const char *from_token, unsigned limit); /* dir=b, message types */
 char *synapse_path_delete(const char *room_id);              /* v2 */
 char *synapse_path_delete_status(const char *delete_id);     /* v2 by delete_id */
@@ -52,7 +53,9 @@ struct room_page {
 	int64_t total_rooms;    /* -1 when absent or not an integer */
 	int64_t next_batch;     /* -1 when absent: this is the last page */
 };
-int synapse_parse_room_page(const char *body, size_t len, struct room_page *page,
+/* max_rows: the limit the page was asked with. A page with more rows is a
+ * protocol error (-EPROTO), refused before anything is allocated for it. */
+int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
 			    char *err, size_t errlen);
 void room_page_free(struct room_page *page);
 
@@ -64,11 +67,22 @@ int synapse_parse_room_details(const char *body, size_t len, struct room_facts *
 int synapse_parse_members(const char *body, size_t len, const char *server_name,
 			  int64_t *total, int64_t *local, char *err, size_t errlen);
 
-/* /forward_extremities: newest received_ts. A room without events
+/* /forward_extremities: newest received_ts, and (event_id not NULL) the
+ * id of that newest event (NULL when there is none). A room without events
  * ({"count":0}) gives FACT_UNKNOWN with that reason. Timestamps are not
  * checked against the clock here (decide.c does that). */
 int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_time *out,
-				      char *err, size_t errlen);
+				      char **event_id, char *err, size_t errlen);
+
+/* /context/<event_id>?limit=0: from its "state", the room's m.room.name and
+ * m.room.canonical_alias (alias and alt_aliases) at that event; out becomes
+ * FACT_KNOWN. A name or alias of the wrong type counts as none. */
+int synapse_parse_context(const char *body, size_t len, struct prior_state *out,
+			  char *err, size_t errlen);
+
+/* /timestamp_to_event: the event_id (of the newest event, with ts=now and
+ * dir=b: activity: messages finds the state before the last leave so). */
+int synapse_parse_event_id(const char *body, size_t len, char **event_id, char *err, size_t errlen);
 
 /* /timestamp_to_event: origin_server_ts. */
 int synapse_parse_timestamp_to_event(const char *body, size_t len, int64_t *origin_ts,

@@ -172,6 +172,9 @@ static void on_details(const struct http_response *r, void *ud)
 	if (ok && synapse_parse_room_details(r->body, r->body_len, &v->fresh, &v->forgotten, err,
 					     sizeof(err)) < 0)
 		note(v, VERIFY_DOUBT, "room details", err);
+	else if (ok && strcmp(v->fresh.room_id, v->rq.facts->room_id) != 0)
+		/* Facts about another room say nothing about this one. */
+		note(v, VERIFY_DOUBT, "room details", "the answer is about another room id");
 	release(v);
 }
 

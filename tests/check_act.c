@@ -242,6 +242,13 @@ static const struct plan_case plan_cases[] = {
 	  { 2, 0, 1, 0, 3, 0 }, "WDWDWD", false },
 	{ "grace before cap", 1, 0.5, 86400, 100, 0, false, false, false,
 	  { 0, 0, 2, 0, 3, 0 }, "DDWDCD", false },
+	/* durations at and far beyond their maximum: no sum may wrap */
+	{ "grace: 100 years", 100, 0.5, 36500ull * 86400, 100, 0, false, false, false,
+	  { 2, 0, 1, 0, 3, 0 }, "DDDDDD", false },
+	{ "grace: 9999999999999999s", 100, 0.5, 9999999999999999ull, 100, 0, false, false, false,
+	  { 0 }, "DDDDDD", false },
+	{ "grace: UINT64_MAX s", 100, 0.5, UINT64_MAX, 100, 0, false, false, false,
+	  { 2, 0, 1, 0, 3, 0 }, "DDDDDD", false },
 	{ "apply: no breaker, no grace, cap", 4, 0.01, 86400, 0, -1, false, true, false, { 0 }, "WWWWCC", false },
 	{ "apply: forbidden still refuses", 4, 0.5, 0, 0, -1, true, true, false, { 0 }, "RRRRRR", true },
 };

@@ -28,6 +28,11 @@ struct room_spec {
 	int64_t act_days_ago;      /* last activity, days before NOW (negative: future) */
 	enum fact_state created_state;
 	int64_t created_days_ago;
+	/* The state before the last leave (DESIGN.md §6.13); ROOM() has it
+	 * known and without a name or an alias. */
+	enum fact_state prior_state;
+	const char *prior_name;
+	const char *prior_alias, *prior_alt_alias;
 };
 
 struct decide_case {
@@ -88,7 +93,9 @@ static const struct rule R_LOCAL_MIN = {
 };
 
 #define KNOWN(days) FACT_KNOWN, (days)
-#define ROOM(...) { .id = "!r:test.local", .members = 1, .local = 0, .is_public = TRI_FALSE, __VA_ARGS__ }
+#define ROOM(...) { .id = "!r:test.local", .members = 1, .local = 0, .is_public = TRI_FALSE, \
+		    .prior_state = FACT_KNOWN, __VA_ARGS__ }
+#define OLD_EMPTY .act_state = FACT_KNOWN, .act_days_ago = 400
 
 static const struct decide_case cases[] = {
 	/* single conditions and their bounds */
@@ -180,6 +187,30 @@ static const struct decide_case cases[] = {
 	{ "protected: space", { R_ABANDONED }, 1, ROOM(.type = "m.space"), VERDICT_PROTECTED, NULL, 0, "space" },
 	{ "not a space: other room type", { R_MEMBERS_1_3 }, 1, ROOM(.type = "org.example.custom"),
 	  VERDICT_RECORD, "few", 0, NULL },
+	/* rooms every local member left: name and alias protections are
+	 * checked against the state before the last leave (DESIGN.md §6.13) */
+	{ "null name: the state before the leave is asked for", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_state = FACT_UNFETCHED), VERDICT_NEED_FACTS, "abandoned", NEED_PRIOR_STATE, NULL },
+	{ "null name: protected by the name it had", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_name = "Incident 2019"), VERDICT_PROTECTED, NULL, 0,
+	  "name before the last local member left matches protect.names" },
+	{ "null alias: protected by the alias it had", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .name = "Support", .prior_alias = "#support-fr:test.local"), VERDICT_PROTECTED, NULL, 0,
+	  "alias #support-fr:test.local before the last local member left" },
+	{ "null alias: protected by an alt alias it had", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_alias = "#other:test.local", .prior_alt_alias = "#support-it:test.local"),
+	  VERDICT_PROTECTED, NULL, 0, "#support-it:test.local" },
+	{ "null name: the name it had is not protected", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_name = "Old chat", .prior_alias = "#chat:test.local"), VERDICT_DELETE, "abandoned", 0,
+	  NULL },
+	{ "null name: the state before the leave unknown is doubt", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_state = FACT_UNKNOWN), VERDICT_KEEP_UNKNOWN, NULL, 0,
+	  "protections cannot be checked: context: HTTP 502" },
+	{ "name and alias known: no state asked for", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .name = "Old chat", .alias = "#chat:test.local", .prior_state = FACT_UNFETCHED),
+	  VERDICT_DELETE, "abandoned", 0, NULL },
+	{ "record rule: no state asked for", { R_MEMBERS_1_3 }, 1, ROOM(.prior_state = FACT_UNFETCHED),
+	  VERDICT_RECORD, "few", 0, NULL },
 	/* an unusable list row is doubt, even before protections */
 	{ "row problem keeps the room", { R_ABANDONED }, 1, ROOM(.row_problem = "joined_local_members: expected integer"),
 	  VERDICT_KEEP_UNKNOWN, NULL, 0, "joined_local_members" },
@@ -205,6 +236,8 @@ static void make_policy(struct policy *p, const struct decide_case *c)
 
 static void make_facts(struct room_facts *f, const struct room_spec *r)
 {
+	static char *prior_aliases[2]; /* the facts borrow everything from the table */
+
 	memset(f, 0, sizeof(*f));
 	room_facts_clear(f);
 	f->room_id = (char *)r->id;
@@ -223,6 +256,15 @@ static void make_facts(struct room_facts *f, const struct room_spec *r)
 	f->created.ms = NOW - r->created_days_ago * DAY;
 	if (r->act_state == FACT_UNKNOWN)
 		f->last_activity.problem = (char *)"HTTP 503";
+	f->prior.state = r->prior_state;
+	f->prior.name = (char *)r->prior_name;
+	f->prior.aliases = prior_aliases;
+	if (r->prior_alias)
+		prior_aliases[f->prior.n_aliases++] = (char *)r->prior_alias;
+	if (r->prior_alt_alias)
+		prior_aliases[f->prior.n_aliases++] = (char *)r->prior_alt_alias;
+	if (r->prior_state == FACT_UNKNOWN)
+		f->prior.problem = (char *)"context: HTTP 502";
 }
 
 START_TEST(test_decide_table)

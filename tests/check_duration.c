@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "duration.h"
 
 struct parse_case {
@@ -121,6 +122,50 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* The one saturating time sum (DESIGN.md §6.14), at the extremes: run
+ * under UBSan, a wrap would be reported even where the result looked right. */
+struct sum_case {
+	int64_t ms;
+	uint64_t seconds;
+	int64_t want;
+};
+
+static const struct sum_case sum_cases[] = {
+	{ 1000, 2, 3000 },
+	{ 0, 0, 0 },
+	{ -1, 1, 1000 },                               /* unknown: from 0 */
+	{ INT64_MIN, 1, 1000 },
+	{ 1795000000000LL, DURATION_MAX_AGE, 1795000000000LL + (int64_t)DURATION_MAX_AGE * 1000 },
+	{ 1795000000000LL, 9999999999999999ull, INT64_MAX }, /* grace_period: 9999999999999999s */
+	{ 1795000000000LL, UINT64_MAX, INT64_MAX },
+	{ INT64_MAX, 0, INT64_MAX },
+	{ INT64_MAX, 1, INT64_MAX },
+	{ INT64_MAX - 999, 1, INT64_MAX },
+	{ INT64_MAX - 1000, 1, INT64_MAX },
+	{ INT64_MAX - 1001, 1, INT64_MAX - 1 },
+	{ 0, (uint64_t)INT64_MAX / 1000, (INT64_MAX / 1000) * 1000 },
+	{ 0, (uint64_t)INT64_MAX / 1000 + 1, INT64_MAX },
+};
+
+START_TEST(test_ms_after)
+{
+	const struct sum_case *c = &sum_cases[_i];
+
+	ck_assert_int_eq(clock_ms_after(c->ms, c->seconds), c->want);
+}
+END_TEST
+
+START_TEST(test_usec_after)
+{
+	ck_assert_uint_eq(clock_usec_after(5, 2), 2000005);
+	ck_assert_uint_eq(clock_usec_after(0, DURATION_MAX_EVERY), DURATION_MAX_EVERY * 1000000);
+	ck_assert_uint_eq(clock_usec_after(UINT64_MAX - 1, 1), UINT64_MAX);
+	ck_assert_uint_eq(clock_usec_after(UINT64_MAX, 0), UINT64_MAX);
+	ck_assert_uint_eq(clock_usec_after(1, UINT64_MAX / 1000000 + 1), UINT64_MAX);
+	ck_assert_uint_eq(clock_usec_after(0, UINT64_MAX), UINT64_MAX);
+}
+END_TEST
+
 START_TEST(test_format_small_buffer)
 {
 	char buf[3] = "xx";
@@ -143,6 +188,8 @@ static Suite *duration_suite(void)
 	tcase_add_loop_test(tc, test_format, 0, sizeof(format_cases) / sizeof(format_cases[0]));
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_format_small_buffer);
+	tcase_add_loop_test(tc, test_ms_after, 0, sizeof(sum_cases) / sizeof(sum_cases[0]));
+	tcase_add_test(tc, test_usec_after);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "state.h"
 #include "testlib.h"
 #include "xmalloc.h"
@@ -35,6 +36,7 @@ enum row_kind {
 	TERM,      /* SIGTERM once the scan has started */
 	TERM_DEL,  /* SIGTERM once a DELETE was sent; runs again */
 	CORRUPT,   /* a state file of garbage before the run */
+	STATE_DIR, /* a directory where the state file should be: unreadable, not corrupt */
 };
 
 /* Outcome specs are "room=outcome ..." with short room names (dead1 is
@@ -53,6 +55,7 @@ struct row {
 	const char *update_room;     /* changed before the run (POST /_fake/rooms); */
 				     /* the change makes it must-keep too */
 	const char *update_json;
+	bool unlisted;               /* the run does not finish listing: no CSV is written */
 };
 
 #define BASE_DRY                                                                              \
@@ -70,6 +73,13 @@ static const char *const baseline[2] = { BASE_DRY, BASE_DEL };
 #define F429(ep, extra) "{\"endpoint\":\"" ep "\",\"kind\":\"429\",\"retry_after_ms\":20" extra "}"
 #define REFUSED_ALL "dead1=refused dead2=refused dead3=refused dead4=refused stale=refused"
 
+/* A room list page of the test homeserver's shape, rows given. */
+#define ROW(id) "{\\\"room_id\\\":\\\"!" id SERVER "\\\",\\\"name\\\":null,\\\"canonical_alias\\\":null," \
+	"\\\"creator\\\":\\\"@a:test.local\\\",\\\"encryption\\\":null,\\\"joined_members\\\":1," \
+	"\\\"joined_local_members\\\":1,\\\"public\\\":false}"
+#define PAGE(rows, tail) "{\"endpoint\":\"rooms_list\",\"kind\":\"body\",\"skip\":1,\"body\":" \
+	"\"{\\\"rooms\\\":[" rows "]," tail "}\"}"
+
 static const struct row rows[] = {
 	{ .name = "no fault (baseline)", .exit = { 0, 0 }, .others_baseline = true,
 	  .deletes = { 0, 4 } },
@@ -83,7 +93,7 @@ static const struct row rows[] = {
 	  .exit = { 0, 0 }, .others_baseline = true, .deletes = { 0, 4 } },
 	{ .name = "429 forever on the room list",
 	  .faults = F429("rooms_list", ",\"skip\":1,\"count\":-1"),
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list", .unlisted = true },
 
 	{ .name = "5xx burst (500, proxy 502/503 pages)",
 	  .faults = "{\"endpoint\":\"rooms_list\",\"kind\":\"status\",\"status\":500,\"skip\":1,\"count\":2},"
@@ -116,7 +126,7 @@ static const struct row rows[] = {
 	  .others_baseline = true, .deletes = { 0, 3 } },
 	{ .name = "proxy HTML instead of JSON on a list page",
 	  .faults = "{\"endpoint\":\"rooms_list\",\"kind\":\"not_json\",\"skip\":2,\"count\":1}",
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list", .unlisted = true },
 
 	{ .name = "wrong-typed field in one room",
 	  .faults = "{\"endpoint\":\"forward_extremities\",\"kind\":\"wrong_type\","
@@ -140,7 +150,7 @@ static const struct row rows[] = {
 	  .others_baseline = true, .deletes = { 0, 3 } },
 	{ .name = "huge body on a list page",
 	  .faults = "{\"endpoint\":\"rooms_list\",\"kind\":\"huge\",\"skip\":2,\"count\":1}",
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "room list", .unlisted = true },
 
 	/* Two rooms sorting first appear before page 2: its rows shift by two
 	 * and come again (de-duplicated); every room is still seen. */
@@ -195,11 +205,11 @@ static const struct row rows[] = {
 
 	{ .name = "401 mid-scan",
 	  .faults = "{\"endpoint\":\"forward_extremities\",\"kind\":\"auth\",\"skip\":2,\"count\":-1}",
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "401 M_UNKNOWN_TOKEN" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "401 M_UNKNOWN_TOKEN", .unlisted = true },
 	{ .name = "403 mid-scan",
 	  .faults = "{\"endpoint\":\"forward_extremities\",\"kind\":\"auth\",\"status\":403,\"skip\":2,"
 		    "\"count\":-1}",
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "403 M_FORBIDDEN" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "403 M_FORBIDDEN", .unlisted = true },
 	/* Deletes go longest inactive first: !dead1 (500 d), then !stale, whose
 	 * re-verification meets the refusal; nothing is sent after it. A
 	 * dry-run does not re-verify, so it never sees the refusal. */
@@ -233,7 +243,7 @@ static const struct row rows[] = {
 	{ .name = "SIGTERM mid-scan", .kind = TERM,
 	  .faults = "{\"endpoint\":\"rooms_list\",\"kind\":\"latency\",\"ms\":300,\"count\":-1},"
 		    "{\"endpoint\":\"forward_extremities\",\"kind\":\"latency\",\"ms\":300,\"count\":-1}",
-	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "interrupted" },
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "interrupted", .unlisted = true },
 
 	{ .name = "SIGTERM while deleting, then a run that settles it", .kind = TERM_DEL,
 	  .faults = "{\"endpoint\":\"delete_status\",\"kind\":\"latency\",\"ms\":400,\"count\":-1}",
@@ -243,6 +253,68 @@ static const struct row rows[] = {
 	{ .name = "corrupt state file", .kind = CORRUPT,
 	  .exit = { 1, 1 }, .want = { REFUSED_ALL, REFUSED_ALL }, .others_baseline = true,
 	  .deletes = { 0, 0 }, .err_has = "moved aside" },
+	/* An unreadable state file is not a corrupt one (DESIGN.md §6.12):
+	 * left where it is, the run stops before it lists anything. */
+	{ .name = "unreadable state file (a directory)", .kind = STATE_DIR,
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "cannot be read: Is a directory",
+	  .unlisted = true },
+
+	/* The clock check (DESIGN.md §6.11): more than 5 minutes between our
+	 * clock and the server's Date, nothing is deleted; within, all is as
+	 * usual. */
+	{ .name = "our clock 10 minutes ahead of the server's",
+	  .faults = "{\"kind\":\"date_offset\",\"n\":-600,\"count\":-1}",
+	  .exit = { 1, 1 }, .want = { REFUSED_ALL, REFUSED_ALL }, .others_baseline = true,
+	  .deletes = { 0, 0 }, .err_has = "clock check failed" },
+	{ .name = "our clock 10 minutes behind the server's",
+	  .faults = "{\"kind\":\"date_offset\",\"n\":600,\"count\":-1}",
+	  .exit = { 1, 1 }, .want = { REFUSED_ALL, REFUSED_ALL }, .others_baseline = true,
+	  .deletes = { 0, 0 }, .err_has = "more than 5 minutes" },
+	{ .name = "clocks 4 minutes apart: within the allowance",
+	  .faults = "{\"kind\":\"date_offset\",\"n\":240,\"count\":-1}",
+	  .exit = { 0, 0 }, .others_baseline = true, .deletes = { 0, 4 } },
+
+	/* Hostile list pages (DESIGN.md §6.10): more rows than the limit asked
+	 * for, offsets near INT64_MAX. */
+	{ .name = "a list page with more rows than the limit",
+	  .faults = PAGE(ROW("h1") "," ROW("h2") "," ROW("h3") "," ROW("h4") "," ROW("h5"),
+			 "\\\"total_rooms\\\":15,\\\"next_batch\\\":4"),
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "more than the limit of 4", .unlisted = true },
+	{ .name = "a list page whose next_batch is near INT64_MAX",
+	  .faults = PAGE(ROW("h1") "," ROW("h2") "," ROW("h3") "," ROW("h4"),
+			 "\\\"total_rooms\\\":15,\\\"next_batch\\\":9223372036854775000"),
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "skips past", .unlisted = true },
+	{ .name = "a list page whose total_rooms is near INT64_MAX",
+	  .faults = PAGE(ROW("h1") "," ROW("h2") "," ROW("h3") "," ROW("h4"),
+			 "\\\"total_rooms\\\":9223372036854775807,\\\"next_batch\\\":4"),
+	  .exit = { 1, 1 }, .deletes = { 0, 0 }, .err_has = "truncated listing" },
+
+	/* Re-verification: details about another room are doubt. */
+	{ .name = "re-verification: the details name another room",
+	  .faults = "{\"endpoint\":\"room_details\",\"kind\":\"body\",\"room_id\":\"!dead2" SERVER "\","
+		    "\"count\":-1,\"body\":\"{\\\"room_id\\\":\\\"!dead3" SERVER "\\\",\\\"name\\\":null,"
+		    "\\\"canonical_alias\\\":null,\\\"creator\\\":\\\"@carol:test.local\\\","
+		    "\\\"encryption\\\":null,\\\"joined_members\\\":1,\\\"joined_local_members\\\":0,"
+		    "\\\"public\\\":false,\\\"forgotten\\\":false}\"}",
+	  .exit = { 0, 0 }, .want = { NULL, "dead2=kept_unknown" }, .others_baseline = true,
+	  .deletes = { 0, 3 } },
+
+	/* Every local member left !dead4, so the list shows no name; the state
+	 * before the leave still holds the name it had (DESIGN.md §6.13). */
+	{ .name = "protected by the name the room had before every local member left",
+	  .update_room = "!dead4" SERVER, .update_json = "{\"name\":\"Incident 2019\"}",
+	  .exit = { 0, 0 }, .want = { "dead4=protected", "dead4=protected" }, .others_baseline = true,
+	  .deletes = { 0, 3 } },
+	/* When that state cannot be read, no candidate without a name or an
+	 * alias in the list may go (!stale has no alias). */
+	{ .name = "the state before the last leave unreadable",
+	  .faults = "{\"endpoint\":\"context\",\"kind\":\"status\",\"status\":500,\"count\":-1}",
+	  .exit = { 0, 0 },
+	  .want = { "dead1=kept_unknown dead2=kept_unknown dead3=kept_unknown dead4=kept_unknown "
+		    "stale=kept_unknown",
+		    "dead1=kept_unknown dead2=kept_unknown dead3=kept_unknown dead4=kept_unknown "
+		    "stale=kept_unknown" },
+	  .others_baseline = true, .deletes = { 0, 0 } },
 };
 
 /* ---- one case ---- */
@@ -499,7 +571,7 @@ static void check_state_file(const struct t *t)
 	struct stat st;
 	int r;
 
-	if (stat(path, &st) == 0) {
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 		r = state_open(path, clock_wall_ms(), &s, why, sizeof(why));
 		ck_assert_msg(r == 0, "state file rejected (%d): %s", r, why);
 		state_close(s);
@@ -535,6 +607,39 @@ static void check_no_sanitizer_report(const struct t *t)
 		      "sanitizer report:\n%s", t->out.err);
 }
 
+/* The CSV of a run that listed every room is in place whatever the exit
+ * status, its rows the run's decisions (DESIGN.md §7); a run that did not
+ * finish listing writes none (each case starts without one). */
+static void check_csv(const struct t *t)
+{
+	char *path = dir_file(t, "candidates.csv"), *text = test_slurp(path), err[200];
+	struct csv_reader r;
+	struct csv_record rec = { 0 };
+	size_t n_rows = 0;
+	int k;
+
+	if (t->row->unlisted) {
+		ck_assert_msg(!text, "%s written by a run that did not list every room", path);
+		free(path);
+		return;
+	}
+	ck_assert_msg(text, "no %s after the run (exit %d)\n%s", path, t->out.exit_status, t->out.err);
+	apply_csv_init(&r, text, strlen(text));
+	ck_assert_int_eq(apply_csv_next(&r, &rec, err, sizeof(err)), 1); /* the header */
+	while ((k = apply_csv_next(&r, &rec, err, sizeof(err))) == 1) {
+		const char *room = rec.fields[2], *outcome = rec.fields[14];
+
+		ck_assert_msg(strcmp(outcome, outcome_of(t, room)) == 0, "%s: %s in the CSV, %s in the JSONL",
+			      room, outcome, outcome_of(t, room));
+		n_rows++;
+	}
+	ck_assert_msg(k == 0, "CSV: %s", err);
+	ck_assert_uint_eq(n_rows, json_object_object_length(t->decisions));
+	apply_csv_record_free(&rec);
+	free(text);
+	free(path);
+}
+
 /* Every run that ends, --once included, leaves its metrics: success is
  * 1 exactly when the run exited 0. */
 static void check_metrics(const struct t *t)
@@ -563,6 +668,7 @@ static void check_all(const struct t *t)
 	check_state_file(t);
 	check_no_token(t);
 	check_metrics(t);
+	check_csv(t);
 }
 
 /* ---- the kinds of rows ---- */
@@ -669,6 +775,28 @@ static void term_del_case(struct t *t)
 	check_all(t);
 }
 
+/* A directory where the state file should be: exit 1, nothing moved aside
+ * or deleted, the directory still there for the admin. */
+static void state_dir_case(struct t *t)
+{
+	char *path = dir_file(t, "state.json");
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	run(t, NULL, 0);
+	check_all(t);
+	ck_assert_msg(stat(path, &st) == 0 && S_ISDIR(st.st_mode), "%s was moved", path);
+	d = opendir(t->dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		ck_assert_msg(strncmp(e->d_name, "state.json.corrupt-", 19) != 0, "%s moved aside", path);
+	closedir(d);
+	rmdir(path);
+	free(path);
+}
+
 /* Garbage in the state file: moved aside, nothing deleted this run. */
 static void corrupt_case(struct t *t)
 {
@@ -717,6 +845,9 @@ START_TEST(test_fault)
 		break;
 	case CORRUPT:
 		corrupt_case(&t);
+		break;
+	case STATE_DIR:
+		state_dir_case(&t);
 		break;
 	}
 	stop(&t);

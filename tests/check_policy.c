@@ -237,6 +237,43 @@ START_TEST(test_schedule_every)
 }
 END_TEST
 
+/* Every duration at its documented maximum is accepted (one more is an
+ * error: the invalid table). */
+START_TEST(test_duration_maxima)
+{
+	struct policy *p = load_ok("homeserver:\n  url: http://h\n  token_file: /t\n  timeout: 1h\n"
+				   "schedule:\n  every: 365d\n  randomized_delay: 7d\n"
+				   "delete:\n  grace_period: 36500d\n  timeout: 7d\n"
+				   "rules:\n  - name: r\n    action: delete\n    match:\n"
+				   "      inactive_for: 36500d\n      older_than: 36500d\n");
+
+	ck_assert_uint_eq(p->homeserver.timeout, 3600);
+	ck_assert_uint_eq(p->schedule.every, 365 * 86400);
+	ck_assert_uint_eq(p->schedule.randomized_delay, 7 * 86400);
+	ck_assert_uint_eq(p->delete.grace_period, 36500ull * 86400);
+	ck_assert_uint_eq(p->delete.timeout, 7 * 86400);
+	ck_assert_uint_eq(p->rules[0].inactive_for, 36500ull * 86400);
+	ck_assert_uint_eq(p->rules[0].older_than, 36500ull * 86400);
+	policy_free(p);
+}
+END_TEST
+
+/* Room version 12 ids have no ":server" part (API.md): protect.rooms
+ * takes them, the surest protection. */
+START_TEST(test_v12_room_id)
+{
+	static const char v12[] = "!aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDe";
+	char *text = xasprintf(HS "protect:\n  rooms: [\"%s\", \"!old:example.org\"]\n", v12);
+	struct policy *p = load_ok(text);
+
+	ck_assert_uint_eq(strlen(v12), 44);
+	ck_assert_uint_eq(p->protect.rooms.n, 2);
+	ck_assert_str_eq(p->protect.rooms.items[0], v12);
+	policy_free(p);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_fractions)
 {
 	static const struct {
@@ -420,7 +457,11 @@ static const struct bad_case bad_cases[] = {
 	{ HS "protect:\n  names: [\"a\", \"\"]\n", "p.yaml:5:16: protect.names[1]: ", "got \"\"" },
 	{ HS "protect:\n  names: [\"a\\tb\"]\n", "p.yaml:5:11: protect.names[0]: ", "control character" },
 	{ HS "protect:\n  rooms: [\"#a:b\"]\n", "p.yaml:5:11: protect.rooms[0]: ", "expected a room id" },
-	{ HS "protect:\n  rooms: [\"!abc\"]\n", "p.yaml:5:11: protect.rooms[0]: ", "expected a room id" },
+	/* One room id syntax (API.md): "!abc" (room version 12 has no server
+	 * part) is a room id; these are not. */
+	{ HS "protect:\n  rooms: [\"!\"]\n", "p.yaml:5:11: protect.rooms[0]: ", "expected a room id" },
+	{ HS "protect:\n  rooms: [\"!a b:x\"]\n", "p.yaml:5:11: protect.rooms[0]: ", "expected a room id" },
+	{ HS "protect:\n  rooms: [\"abc:x\"]\n", "p.yaml:5:11: protect.rooms[0]: ", "expected a room id" },
 	{ HS "protect:\n  aliases: [\"announce\"]\n", "p.yaml:5:13: protect.aliases[0]: ", "expected an alias" },
 	{ HS "protect:\n  creators: [\"notices\"]\n", "p.yaml:5:14: protect.creators[0]: ", "expected a user id" },
 	{ HS "activity: everything\n", "p.yaml:4:11: activity: ", "unknown value \"everything\", expected events or messages" },
@@ -446,6 +487,19 @@ static const struct bad_case bad_cases[] = {
 	{ HS "  timeout: 30\n", "p.yaml:4:12: homeserver.timeout: ", "expected a duration" },
 	{ HS "  timeout: 0s\n", "p.yaml:4:12: homeserver.timeout: ", "too short, expected at least 1s" },
 	{ HS "  timeout: 99999999999999999999w\n", "p.yaml:4:12: homeserver.timeout: ", "too large" },
+	/* each duration has a maximum (DESIGN.md §6.14) */
+	{ HS "  timeout: 61m\n", "p.yaml:4:12: homeserver.timeout: ", "duration too large, expected at most 1h" },
+	{ HS "delete:\n  grace_period: 9999999999999999s\n", "p.yaml:5:17: delete.grace_period: ",
+	  "duration too large, expected at most 36500d" },
+	{ HS "delete:\n  grace_period: 36501d\n", "p.yaml:5:17: delete.grace_period: ", "at most 36500d" },
+	{ HS "delete:\n  timeout: 8d\n", "p.yaml:5:12: delete.timeout: ", "at most 1w" },
+	{ HS "schedule:\n  every: 366d\n", "p.yaml:5:10: schedule.every: ", "at most 365d" },
+	{ HS "schedule:\n  every: 1d\n  randomized_delay: 169h\n", "p.yaml:6:21: schedule.randomized_delay: ",
+	  "at most 1w" },
+	{ HS "rules:\n  - name: r\n    action: record\n    match:\n      inactive_for: 5215w\n",
+	  "p.yaml:8:21: rules[0].match.inactive_for: ", "at most 36500d" },
+	{ HS "rules:\n  - name: r\n    action: record\n    match:\n      older_than: 36501d\n",
+	  "p.yaml:8:19: rules[0].match.older_than: ", "at most 36500d" },
 	{ HS "delete:\n  grace_period: true\n", "p.yaml:5:17: delete.grace_period: ", "got a boolean" },
 	/* homeserver */
 	{ "homeserver:\n  url: http://h\n", "p.yaml:1:1: homeserver: ", "neither token_file nor token_credential" },
@@ -780,6 +834,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(valid, test_defaults);
 	tcase_add_test(valid, test_every_key);
 	tcase_add_test(valid, test_schedule_every);
+	tcase_add_test(valid, test_duration_maxima);
+	tcase_add_test(valid, test_v12_room_id);
 	tcase_add_test(valid, test_fractions);
 	tcase_add_test(valid, test_booleans_and_quoting);
 	tcase_add_test(valid, test_token_credential_alone);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ START_TEST(test_csv_file)
 	add(r, &fx, OUTCOME_PROTECTED, NULL);
 	/* Until the run commits, a reviewer still sees the old file (none here). */
 	ck_assert_int_ne(access(path, F_OK), 0);
-	ck_assert_int_eq(records_close(r, true), 0);
+	ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
 	csv = slurp(path);
 	ck_assert_msg(strncmp(csv, CSV_HEADER "\r\n", strlen(CSV_HEADER) + 2) == 0,
 		      "header: %s", csv);
@@ -169,7 +170,7 @@ START_TEST(test_all_rooms_and_abort)
 	path = csv_path(&fx);
 	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
 	add(r, &fx, OUTCOME_KEPT, NULL);
-	ck_assert_int_eq(records_close(r, true), 0);
+	ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
 	csv = slurp(path);
 	ck_assert_uint_eq(count_lines(csv, "\r\n"), 2);
 	ck_assert_ptr_nonnull(strstr(csv, ",kept,"));
@@ -179,7 +180,7 @@ START_TEST(test_all_rooms_and_abort)
 	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
 	add(r, &fx, OUTCOME_RECORDED, &fx.rule);
 	add(r, &fx, OUTCOME_RECORDED, &fx.rule);
-	ck_assert_int_eq(records_close(r, false), 0);
+	ck_assert_int_eq(records_close(r, false, NULL, 0), 0);
 	csv = slurp(path);
 	ck_assert_uint_eq(count_lines(csv, "\r\n"), 2);
 	free(csv);
@@ -199,7 +200,7 @@ START_TEST(test_jsonl)
 	for (int run = 0; run < 2; run++) {
 		ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
 		add(r, &fx, OUTCOME_WOULD_DELETE, &fx.rule);
-		ck_assert_int_eq(records_close(r, true), 0);
+		ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
 	}
 	text = slurp(fx.policy.records.jsonl);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -228,6 +229,74 @@ START_TEST(test_jsonl)
 }
 END_TEST
 
+/* A line cut off by a crash or a full disk is dropped when the file is
+ * opened again: the next run's lines start on lines of their own. */
+START_TEST(test_jsonl_torn_tail)
+{
+	static const char whole[] = "{\"room_id\":\"!old:x\"}\n";
+	struct fixture fx;
+	struct records *r;
+	FILE *f;
+	char *text;
+
+	fixture_init(&fx, false);
+	f = fopen(fx.policy.records.jsonl, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(whole, f);
+	fputs("{\"room_id\":\"!torn:x\",\"na", f);
+	fclose(f);
+	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
+	add(r, &fx, OUTCOME_WOULD_DELETE, &fx.rule);
+	ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
+	text = slurp(fx.policy.records.jsonl);
+	ck_assert_msg(strncmp(text, whole, strlen(whole)) == 0 && text[strlen(whole)] == '{' &&
+		      !strstr(text, "!torn:x") && count_lines(text, "\n") == 2, "%s", text);
+	free(text);
+
+	/* A file that is one torn line and nothing else becomes empty first. */
+	f = fopen(fx.policy.records.jsonl, "w");
+	fputs("{\"room_id\":\"!torn", f);
+	fclose(f);
+	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
+	add(r, &fx, OUTCOME_WOULD_DELETE, &fx.rule);
+	ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
+	text = slurp(fx.policy.records.jsonl);
+	ck_assert_msg(text[0] == '{' && !strstr(text, "!torn") && count_lines(text, "\n") == 1, "%s", text);
+	free(text);
+	fixture_free(&fx);
+}
+END_TEST
+
+/* A full disk is an error of the run, never silent; the CSV is still put
+ * in place when it could be written. */
+START_TEST(test_jsonl_full_disk)
+{
+	struct fixture fx;
+	struct records *r;
+	char why[256] = "";
+	struct decision d = { .run_id = "run1", .outcome = OUTCOME_RECORDED, .reason = "x", .inactive_days = -1 };
+	char *csv;
+
+	if (access("/dev/full", W_OK) != 0)
+		return; /* not on this system */
+	fixture_init(&fx, false);
+	d.room = &fx.room;
+	free(fx.policy.records.jsonl);
+	fx.policy.records.jsonl = xstrdup("/dev/full");
+	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
+	ck_assert_int_eq(records_add(r, &d), -ENOSPC);
+	ck_assert_int_eq(records_add(r, &d), -ENOSPC);
+	ck_assert_int_eq(records_close(r, true, why, sizeof(why)), -ENOSPC);
+	ck_assert_str_eq(why, "/dev/full: No space left on device");
+	csv = csv_path(&fx);
+	ck_assert_int_eq(access(csv, F_OK), 0);
+	free(csv);
+	free(fx.policy.records.jsonl);
+	fx.policy.records.jsonl = xstrdup("/dev/null");
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_unwritable)
 {
 	struct policy p = { 0 };
@@ -250,6 +319,8 @@ int main(void)
 	tcase_add_test(tc, test_csv_file);
 	tcase_add_test(tc, test_all_rooms_and_abort);
 	tcase_add_test(tc, test_jsonl);
+	tcase_add_test(tc, test_jsonl_torn_tail);
+	tcase_add_test(tc, test_jsonl_full_disk);
 	tcase_add_test(tc, test_unwritable);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -251,23 +251,42 @@ START_TEST(test_corrupt_moved_aside)
 }
 END_TEST
 
-START_TEST(test_unreadable_moved_aside)
+/* A file that cannot be read is not a corrupt file (DESIGN.md §6.12): the
+ * open fails with the errno, names the path, and nothing is moved aside,
+ * so the pending deletes and the 30-day memory survive for the next run. */
+START_TEST(test_unreadable_left_alone)
 {
 	struct state *s = NULL;
 	char why[256];
+	struct stat st;
 
 	/* A directory where the file should be: read() fails with EISDIR. */
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_int_eq(state_open(path, NOW_MS, &s, why, sizeof(why)), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(why, "unreadable"));
-	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 1);
-	state_close(s);
-	{
-		char *aside = xasprintf("%s.corrupt-%lld", path, NOW_MS / 1000);
+	ck_assert_int_eq(state_open(path, NOW_MS, &s, why, sizeof(why)), -EISDIR);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(why, path) && strstr(why, strerror(EISDIR)), "why: %s", why);
+	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	rmdir(path);
+}
+END_TEST
 
-		rmdir(aside);
-		free(aside);
-	}
+/* Past the size cap a file is not read whole: not proof of damage either. */
+START_TEST(test_too_large_left_alone)
+{
+	struct state *s = NULL;
+	char why[256];
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ftruncate(fileno(f), (off_t)(257u << 20)), 0); /* sparse */
+	fclose(f);
+	ck_assert_int_eq(state_open(path, NOW_MS, &s, why, sizeof(why)), -EFBIG);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(why, path));
+	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 0);
+	ck_assert_int_eq(access(path, F_OK), 0);
 }
 END_TEST
 
@@ -429,7 +448,8 @@ int main(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_atomic_replace);
 	tcase_add_loop_test(tc, test_corrupt_moved_aside, 0, (int)ARRAY_SIZE(corrupt_cases));
-	tcase_add_test(tc, test_unreadable_moved_aside);
+	tcase_add_test(tc, test_unreadable_left_alone);
+	tcase_add_test(tc, test_too_large_left_alone);
 	tcase_add_test(tc, test_unusable_path);
 	tcase_add_test(tc, test_lock_contention);
 	tcase_add_test(tc, test_completed_expire_after_30_days);

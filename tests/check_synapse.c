@@ -210,7 +210,7 @@ static void parse_page(const char *prefix, size_t i, struct room_page *page)
 	size_t len;
 	char *b = body_of(prefix, i, &len), err[160] = "";
 
-	ck_assert_msg(synapse_parse_room_page(b, len, page, err, sizeof(err)) == 0, "%s: %s", prefix, err);
+	ck_assert_msg(synapse_parse_room_page(b, len, SIZE_MAX, page, err, sizeof(err)) == 0, "%s: %s", prefix, err);
 	free(b);
 }
 
@@ -267,7 +267,7 @@ START_TEST(test_capture_101_paging)
 		struct room_page page;
 		char err[160];
 
-		ck_assert_int_eq(synapse_parse_room_page(c.ex[i].body, c.ex[i].body_len, &page, err,
+		ck_assert_int_eq(synapse_parse_room_page(c.ex[i].body, c.ex[i].body_len, SIZE_MAX, &page, err,
 							 sizeof(err)), 0);
 		ck_assert_int_eq(page.offset, (int64_t)(2 * i));
 		ck_assert_int_eq(page.total_rooms, 15);
@@ -416,7 +416,7 @@ START_TEST(test_capture_forward_extremities)
 	char *b = body_of("322", 0, &len), err[160];
 	struct fact_time t = { 0 };
 
-	ck_assert_int_eq(synapse_parse_forward_extremities(b, len, &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(synapse_parse_forward_extremities(b, len, &t, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(t.state, FACT_KNOWN);
 	ck_assert_int_eq(t.ms, 1795418343425);
 	fact_time_clear(&t);
@@ -790,7 +790,7 @@ static void page_of(const char *body, struct room_page *page)
 {
 	char err[160] = "";
 
-	ck_assert_msg(synapse_parse_room_page(body, strlen(body), page, err, sizeof(err)) == 0,
+	ck_assert_msg(synapse_parse_room_page(body, strlen(body), SIZE_MAX, page, err, sizeof(err)) == 0,
 		      "%s: %s", body, err);
 }
 
@@ -905,7 +905,7 @@ START_TEST(test_page_top_level)
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
-		ck_assert_msg(synapse_parse_room_page(bad[i], strlen(bad[i]), &page, err, sizeof(err)) ==
+		ck_assert_msg(synapse_parse_room_page(bad[i], strlen(bad[i]), SIZE_MAX, &page, err, sizeof(err)) ==
 			      -EBADMSG, "%s", bad[i]);
 		ck_assert(err[0]);
 		ck_assert_ptr_null(page.rooms);
@@ -1024,7 +1024,7 @@ START_TEST(test_forward_extremities_hostile)
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct fact_time t = { .state = FACT_UNFETCHED };
 		char err[160] = "";
-		int rc = synapse_parse_forward_extremities(rows[i].body, strlen(rows[i].body), &t, err,
+		int rc = synapse_parse_forward_extremities(rows[i].body, strlen(rows[i].body), &t, NULL, err,
 							   sizeof(err));
 
 		ck_assert_msg(rc == rows[i].rc, "%s: %d %s", rows[i].body, rc, err);
@@ -1228,10 +1228,10 @@ static int run_parser(int which, const char *b, size_t len, char *err, size_t er
 
 	room_facts_clear(&f);
 	switch (which) {
-	case 0: r = synapse_parse_room_page(b, len, &page, err, errlen); room_page_free(&page); break;
+	case 0: r = synapse_parse_room_page(b, len, SIZE_MAX, &page, err, errlen); room_page_free(&page); break;
 	case 1: r = synapse_parse_room_details(b, len, &f, &tri, err, errlen); break;
 	case 2: r = synapse_parse_members(b, len, "s", &i1, &i2, err, errlen); break;
-	case 3: r = synapse_parse_forward_extremities(b, len, &t, err, errlen); fact_time_clear(&t); break;
+	case 3: r = synapse_parse_forward_extremities(b, len, &t, NULL, err, errlen); fact_time_clear(&t); break;
 	case 4: r = synapse_parse_timestamp_to_event(b, len, &i1, err, errlen); break;
 	case 5: r = synapse_parse_messages(b, len, &i1, &s, &flag, &i2, err, errlen); break;
 	case 6: r = synapse_parse_server_version(b, len, &s, err, errlen); break;
@@ -1249,12 +1249,13 @@ static int run_parser(int which, const char *b, size_t len, char *err, size_t er
 			delete_status_clear(&list[i]);
 		free(list);
 		break;
+	case 12: r = synapse_parse_context(b, len, &f.prior, err, errlen); break;
 	}
 	room_facts_clear(&f);
 	free(s);
 	return r;
 }
-#define N_PARSERS 12
+#define N_PARSERS 13
 
 START_TEST(test_all_parsers_hostile)
 {

@@ -248,3 +248,76 @@ void state_write(struct jw *j, const struct world *w, const struct room *r, cons
 		events_write(j, w, r, &ev, now);
 	}
 }
+
+static void alias_state(struct jw *j, const struct room *r, int64_t now)
+{
+	char id[48];
+
+	events_id(r, STATE_ONLY_BASE + 32, id, sizeof(id));
+	jw_obj_open(j);
+	jw_kstr(j, "type", "m.room.canonical_alias");
+	jw_kstr(j, "room_id", r->room_id);
+	jw_kstr(j, "sender", r->creator);
+	jw_key(j, "content");
+	jw_obj_open(j);
+	jw_kstr(j, "alias", r->canonical_alias);
+	jw_obj_close(j);
+	jw_kstr(j, "state_key", "");
+	jw_kint(j, "origin_server_ts", created_at(r));
+	jw_kstr(j, "event_id", id);
+	jw_kint(j, "age", now - created_at(r));
+	jw_obj_close(j);
+}
+
+/* /context/<event_id>?limit=0 (captures 230, 231, 323, 324): the event and
+ * the room state at it. Once every local member has left, this state still
+ * holds the name and the aliases the room list no longer shows. */
+void h_context(struct fake *fk, struct room *r, const char *event_id, const struct fault_hit *hit,
+	       struct reply *rp)
+{
+	const struct world *w = &fk->world;
+	uint32_t n = r ? events_count(w, r) : 0, idx;
+	int64_t now = fs_now_ms();
+	struct jw j = { 0 };
+	struct event ev;
+	char id[48];
+
+	for (idx = 0; idx < n; idx++) {
+		events_id(r, idx, id, sizeof(id));
+		if (strcmp(id, event_id) == 0)
+			break;
+	}
+	if (idx == n) {
+		reply_error(rp, 404, "M_NOT_FOUND", "Event not found.");
+		return;
+	}
+	jw_obj_open(&j);
+	jw_key(&j, "events_before");
+	jw_arr_open(&j);
+	jw_arr_close(&j);
+	jw_key(&j, "event");
+	events_get(w, r, idx, &ev);
+	events_write(&j, w, r, &ev, now);
+	jw_key(&j, "events_after");
+	jw_arr_open(&j);
+	jw_arr_close(&j);
+	jw_key(&j, "state");
+	if (hit->kind == FK_WRONG_TYPE) {
+		jw_str(&j, "[]");
+	} else {
+		jw_arr_open(&j);
+		events_get(w, r, 0, &ev); /* m.room.create */
+		events_write(&j, w, r, &ev, now);
+		if (r->name)
+			simple_state(&j, r, STATE_ONLY_BASE + 31, "m.room.name", "name", r->name, now);
+		/* Only the canonical alias is room state; the directory's aliases
+		 * ("aliases") are not. */
+		if (r->canonical_alias)
+			alias_state(&j, r, now);
+		jw_arr_close(&j);
+	}
+	jw_kstr(&j, "start", "t1-context_start");
+	jw_kstr(&j, "end", "t1-context_end");
+	jw_obj_close(&j);
+	reply_jw(rp, 200, &j);
+}

@@ -159,8 +159,10 @@ void state_write(struct jw *j, const struct world *w, const struct room *r, cons
 enum fault_kind {
 	FK_NONE, FK_STATUS, FK_429, FK_RESET, FK_TRUNCATE, FK_NOT_JSON, FK_WRONG_TYPE, FK_HUGE,
 	FK_HANG, FK_AUTH, FK_LIST_INSERT, FK_LIST_REMOVE, FK_TOTAL_MISMATCH, FK_DELETE_FAIL,
-	FK_DELETE_HANG, FK_LATENCY
+	FK_DELETE_HANG, FK_LATENCY, FK_BODY, FK_DATE_OFFSET
 };
+
+#define FAULT_BODY_MAX 4096
 
 struct fault {
 	char *endpoint; /* an endpoint name or "any" */
@@ -168,6 +170,7 @@ struct fault {
 	enum fault_kind kind;
 	int64_t count, skip;
 	int status, retry_after_ms, ms, n;
+	char *body;     /* FK_BODY: the answer's body, sent as is */
 };
 
 struct faults {
@@ -180,6 +183,8 @@ struct fault_hit {
 	enum fault_kind kind; /* the answer-replacing or body-changing fault */
 	int status, retry_after_ms, ms, n;
 	int delay_ms;         /* hang + latency */
+	int64_t date_offset_s; /* the Date header this far from the real time */
+	char body[FAULT_BODY_MAX]; /* FK_BODY */
 	bool list_insert, list_remove, total_mismatch, delete_fail, delete_hang;
 	int insert_n, remove_n, mismatch_n;
 };
@@ -195,7 +200,7 @@ void faults_match(struct faults *f, const char *endpoint, const char *room_id, b
 enum endpoint {
 	EP_SERVER_VERSION, EP_WHOAMI, EP_DIRECTORY, EP_ROOMS_LIST, EP_ROOM_DETAILS, EP_MEMBERS,
 	EP_STATE, EP_FORWARD_EXTREMITIES, EP_TIMESTAMP_TO_EVENT, EP_MESSAGES, EP_DELETE,
-	EP_DELETE_STATUS, EP_ROOM_DELETE_STATUS, EP_OTHER, EP_COUNT
+	EP_DELETE_STATUS, EP_ROOM_DELETE_STATUS, EP_CONTEXT, EP_OTHER, EP_COUNT
 };
 const char *endpoint_name(enum endpoint e);
 
@@ -271,6 +276,7 @@ struct reply {
 	bool reset;          /* close without answering */
 	bool truncate;       /* send part of the body, then abort */
 	bool huge;           /* a 20 MiB body instead */
+	int64_t date_offset_s; /* != 0: a Date header that far off */
 };
 
 struct request {
@@ -321,6 +327,8 @@ void h_timestamp_to_event(struct fake *fk, const struct request *rq, struct room
 			  const struct fault_hit *hit, struct reply *rp);
 void h_messages(struct fake *fk, const struct request *rq, struct room *r,
 		const struct fault_hit *hit, struct reply *rp);
+void h_context(struct fake *fk, struct room *r, const char *event_id, const struct fault_hit *hit,
+	       struct reply *rp);
 void h_delete(struct fake *fk, const struct request *rq, const char *room_id,
 	      const struct fault_hit *hit, struct reply *rp);
 void h_delete_status(struct fake *fk, const char *delete_id, const struct fault_hit *hit,

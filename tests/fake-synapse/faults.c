@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ static const struct { const char *name; enum fault_kind kind; } kinds[] = {
 	{ "list_insert", FK_LIST_INSERT }, { "list_remove", FK_LIST_REMOVE },
 	{ "total_mismatch", FK_TOTAL_MISMATCH }, { "delete_fail", FK_DELETE_FAIL },
 	{ "delete_hang", FK_DELETE_HANG }, { "latency", FK_LATENCY },
+	{ "body", FK_BODY }, { "date_offset", FK_DATE_OFFSET },
 };
 
 void faults_clear(struct faults *f)
@@ -26,6 +28,7 @@ void faults_clear(struct faults *f)
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->list[i].endpoint);
 		free(f->list[i].room_id);
+		free(f->list[i].body);
 	}
 	free(f->list);
 	f->list = NULL;
@@ -70,6 +73,15 @@ static int parse_one(struct json_object *o, struct fault *ft, char **err)
 	ft->retry_after_ms = (int)get_int(o, "retry_after_ms", 1000);
 	ft->ms = (int)get_int(o, "ms", ft->kind == FK_HANG ? 30000 : 100);
 	ft->n = (int)get_int(o, "n", 1);
+	if (ft->kind == FK_BODY) {
+		if (!json_object_object_get_ex(o, "body", &v) || !json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) >= FAULT_BODY_MAX) {
+			*err = fs_xasprintf("a body fault needs a \"body\" string under %d bytes", FAULT_BODY_MAX);
+			return -EINVAL;
+		}
+		ft->body = fs_xstrdup(json_object_get_string(v));
+		ft->status = (int)get_int(o, "status", 200);
+	}
 	return 0;
 }
 
@@ -107,7 +119,8 @@ out:
 static bool modifier(enum fault_kind k)
 {
 	return k == FK_LATENCY || k == FK_HANG || k == FK_LIST_INSERT || k == FK_LIST_REMOVE ||
-	       k == FK_TOTAL_MISMATCH || k == FK_DELETE_FAIL || k == FK_DELETE_HANG;
+	       k == FK_TOTAL_MISMATCH || k == FK_DELETE_FAIL || k == FK_DELETE_HANG ||
+	       k == FK_DATE_OFFSET;
 }
 
 static bool matches(const struct fault *ft, const char *endpoint, const char *room_id,
@@ -140,7 +153,10 @@ static void apply(const struct fault *ft, struct fault_hit *hit)
 	case FK_TOTAL_MISMATCH: hit->total_mismatch = true; hit->mismatch_n += ft->n; break;
 	case FK_DELETE_FAIL: hit->delete_fail = true; break;
 	case FK_DELETE_HANG: hit->delete_hang = true; break;
+	case FK_DATE_OFFSET: hit->date_offset_s += ft->n; break;
 	default:
+		if (ft->kind == FK_BODY)
+			snprintf(hit->body, sizeof(hit->body), "%s", ft->body);
 		hit->kind = ft->kind;
 		hit->status = ft->status;
 		hit->retry_after_ms = ft->retry_after_ms;

@@ -16,6 +16,7 @@ enum route_kind {
 	RK_UNRECOGNIZED, RK_HTML_404, RK_OPTIONS, RK_SERVER_VERSION, RK_WHOAMI, RK_DIRECTORY,
 	RK_ROOMS_LIST, RK_ROOM_DETAILS, RK_MEMBERS, RK_STATE, RK_FORWARD_EXTREMITIES,
 	RK_TIMESTAMP_TO_EVENT, RK_MESSAGES, RK_DELETE, RK_DELETE_STATUS, RK_ROOM_DELETE_STATUS,
+	RK_CONTEXT,
 };
 
 const char *req_arg(const struct request *rq, const char *key)
@@ -80,6 +81,11 @@ static void route_admin_v1(const struct request *rq, char **s, size_t n, struct 
 		set(rt, RK_SERVER_VERSION, EP_SERVER_VERSION, false);
 	} else if (n == 4 && strcmp(s[3], "rooms") == 0 && get) {
 		set(rt, RK_ROOMS_LIST, EP_ROOMS_LIST, true);
+	} else if (n == 7 && strcmp(s[3], "rooms") == 0 && get && *s[4] && strcmp(s[5], "context") == 0 &&
+		   *s[6]) {
+		rt->room_id = fs_url_decode(s[4]);
+		rt->arg = fs_url_decode(s[6]);
+		set(rt, RK_CONTEXT, EP_CONTEXT, true);
 	} else if (n >= 5 && n <= 6 && strcmp(s[3], "rooms") == 0 && get && *s[4]) {
 		rt->room_id = fs_url_decode(s[4]);
 		if (n == 5) {
@@ -289,6 +295,9 @@ static bool fault_reply(const struct fault_hit *hit, struct reply *rp)
 		return true;
 	}
 	case FK_RESET: rp->reset = true; return true;
+	case FK_BODY:
+		reply_json(rp, hit->status, fs_xstrdup(hit->body), strlen(hit->body));
+		return true;
 	case FK_NOT_JSON:
 		snprintf(page, sizeof(page), "<html><body><h1>Welcome to nginx!</h1></body></html>\n");
 		reply_html(rp, 200, page, false);
@@ -389,6 +398,7 @@ static void dispatch_room(struct fake *fk, const struct request *rq, const struc
 	case RK_FORWARD_EXTREMITIES: h_forward_extremities(fk, r, hit, rp); break;
 	case RK_TIMESTAMP_TO_EVENT: h_timestamp_to_event(fk, rq, r, hit, rp); break;
 	case RK_MESSAGES: h_messages(fk, rq, r, hit, rp); break;
+	case RK_CONTEXT: h_context(fk, r, rt->arg, hit, rp); break;
 	default: break;
 	}
 }

@@ -251,6 +251,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 				"GET, HEAD, POST, PUT, DELETE, OPTIONS");
 	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
 				"X-Requested-With, Content-Type, Authorization, Date");
+	if (rp->date_offset_s) {
+		/* A server whose clock is off (RFC 9110 IMF-fixdate); MHD adds no
+		 * Date of its own once the response has one. */
+		time_t t = time(NULL) + (time_t)rp->date_offset_s;
+		struct tm tm;
+		char date[64];
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		MHD_add_response_header(resp, "Date", date);
+	}
 	if (rp->retry_after_s > 0) {
 		char s[16];
 
@@ -300,6 +311,7 @@ static enum MHD_Result answer(struct fake *fk, struct MHD_Connection *conn, stru
 		return MHD_NO;
 	}
 	rp.truncate = c->hit.kind == FK_TRUNCATE;
+	rp.date_offset_s = c->hit.date_offset_s;
 	ret = send_reply(conn, &rp);
 	free(rp.body);
 	return ret;

@@ -11,7 +11,7 @@
 static const char *const names[EP_COUNT] = {
 	"server_version", "whoami", "directory", "rooms_list", "room_details", "members", "state",
 	"forward_extremities", "timestamp_to_event", "messages", "delete", "delete_status",
-	"room_delete_status", "other",
+	"room_delete_status", "context", "other",
 };
 
 const char *endpoint_name(enum endpoint e)

@@ -28,14 +28,18 @@ static void parsers(const char *b, size_t len)
 	bool flag;
 	size_t n = 0;
 
-	synapse_parse_room_page(b, len, &page, err, sizeof(err));
+	synapse_parse_room_page(b, len, 1000, &page, err, sizeof(err));
 	room_page_free(&page);
 	room_facts_clear(&f);
 	synapse_parse_room_details(b, len, &f, &forgotten, err, sizeof(err));
 	room_facts_clear(&f);
 	synapse_parse_members(b, len, "test.local", &a, &z, err, sizeof(err));
-	synapse_parse_forward_extremities(b, len, &t, err, sizeof(err));
+	synapse_parse_forward_extremities(b, len, &t, &s, err, sizeof(err));
 	fact_time_clear(&t);
+	free(s);
+	s = NULL;
+	synapse_parse_context(b, len, &f.prior, err, sizeof(err));
+	room_facts_clear(&f);
 	synapse_parse_timestamp_to_event(b, len, &a, err, sizeof(err));
 	synapse_parse_messages(b, len, &a, &s, &flag, &z, err, sizeof(err));
 	free(s);
