@@ -256,6 +256,29 @@ START_TEST(test_rows)
 }
 END_TEST
 
+/* One room id syntax (API.md): a room version 12 id (no ":server") is a
+ * room id here as in the policy and the list; spaces and controls are not. */
+START_TEST(test_room_id_syntax)
+{
+	const char *text = CSV_HEADER "\r\n"
+		ROW("!aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDe", "V12", "abandoned", "would_delete")
+		ROW("\"!a b:x\"", "Space", "abandoned", "would_delete")
+		ROW("\"!a\tb:x\"", "Tab", "abandoned", "would_delete")
+		ROW("a:x", "No bang", "abandoned", "would_delete");
+	struct apply_rows rows;
+	const struct candidate *c;
+	char err[256];
+
+	ck_assert_int_eq(parse(text, &rows, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rows.n, 4);
+	ck_assert_uint_eq(rows.refused, 3);
+	c = row_for(&rows, "!aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDe");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->outcome, OUTCOME_KEPT); /* to act on */
+	apply_rows_free(&rows);
+}
+END_TEST
+
 START_TEST(test_columns_by_name)
 {
 	/* Reordered, extra and missing optional columns (as a spreadsheet may
@@ -383,6 +406,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, policy_setup, NULL);
 	tcase_add_test(tr, test_rows);
 	tcase_add_test(tr, test_columns_by_name);
+	tcase_add_test(tr, test_room_id_syntax);
 	tcase_add_loop_test(tr, test_bad_files, 0, (int)ARRAY_SIZE(bad_files));
 	tcase_add_test(tr, test_protected_rows_refused);
 	suite_add_tcase(s, tr);

@@ -424,6 +424,55 @@ START_TEST(test_capture_forward_extremities)
 }
 END_TEST
 
+/* Captures 230, 231: a space and a room every local member left. The
+ * newest extremity is the last leave; /context of it still has the name
+ * and the canonical alias the list and the details show as null. */
+START_TEST(test_capture_state_before_the_leave)
+{
+	static const struct {
+		const char *capture, *event_id, *name, *alias;
+	} cases[] = {
+		{ "230", "$AvFPMk4R0fYdaQ3-ZLdj9PekThV_K7eByJ7p2KWbZfg", "Left Space", NULL },
+		{ "231", "$IihFavCVwXKBfKrf3N0JWmBuJJb5_qy6XoXAaGDTGqE", "Left Project Room",
+		  "#left-room-55564:test.local" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct room_facts details = { 0 };
+		struct fact_time t = { 0 };
+		struct prior_state p = { 0 };
+		enum tri forgotten;
+		char err[160], *id = NULL, *b;
+		size_t len;
+
+		b = body_of(cases[i].capture, 0, &len);
+		ck_assert_int_eq(synapse_parse_room_details(b, len, &details, &forgotten, err, sizeof(err)), 0);
+		ck_assert_ptr_null(details.name);
+		ck_assert_ptr_null(details.canonical_alias);
+		room_facts_clear(&details);
+		free(b);
+		b = body_of(cases[i].capture, 2, &len);
+		ck_assert_int_eq(synapse_parse_forward_extremities(b, len, &t, &id, err, sizeof(err)), 0);
+		ck_assert_str_eq(id, cases[i].event_id);
+		free(b);
+		b = body_of(cases[i].capture, 3, &len);
+		ck_assert_msg(synapse_parse_context(b, len, &p, err, sizeof(err)) == 0, "%s: %s", cases[i].capture, err);
+		ck_assert_int_eq(p.state, FACT_KNOWN);
+		ck_assert_str_eq(p.name, cases[i].name);
+		if (cases[i].alias) {
+			ck_assert_uint_eq(p.n_aliases, 1);
+			ck_assert_str_eq(p.aliases[0], cases[i].alias);
+		} else {
+			ck_assert_uint_eq(p.n_aliases, 0);
+		}
+		prior_state_clear(&p);
+		fact_time_clear(&t);
+		free(id);
+		free(b);
+	}
+}
+END_TEST
+
 START_TEST(test_capture_timestamp_to_event)
 {
 	static const struct {
@@ -943,6 +992,39 @@ START_TEST(test_page_room_id_limits)
 }
 END_TEST
 
+/* The one room id syntax: a row whose id is not one is skipped and counted;
+ * a version 12 id (43 characters, no server) is taken. */
+START_TEST(test_page_room_id_syntax)
+{
+	struct room_page page;
+
+	page_of("{\"rooms\":[{\"room_id\":\"abc:s\"},{\"room_id\":\"!a b:s\"},{\"room_id\":\"!a\\nb:s\"},"
+		"{\"room_id\":\"!\\u001b[31m:s\"},{\"room_id\":\"!\"},"
+		"{\"room_id\":\"!aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDe\"," GOOD_ROW "}]}", &page);
+	ck_assert_uint_eq(page.bad_rows, 5);
+	ck_assert_uint_eq(page.n, 1);
+	ck_assert_str_eq(page.rooms[0].room_id, "!aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDe");
+	room_page_free(&page);
+}
+END_TEST
+
+/* A page with more rows than the limit asked for is refused before
+ * anything is allocated for its rows. */
+START_TEST(test_page_over_the_limit)
+{
+	const char *body = "{\"rooms\":[{},{},{},{},{}],\"total_rooms\":5}";
+	struct room_page page;
+	char err[160] = "";
+
+	ck_assert_int_eq(synapse_parse_room_page(body, strlen(body), 4, &page, err, sizeof(err)), -EPROTO);
+	ck_assert_ptr_null(page.rooms);
+	ck_assert_str_eq(err, "rooms: 5 rows, more than the limit of 4 asked for");
+	ck_assert_int_eq(synapse_parse_room_page(body, strlen(body), 5, &page, err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.bad_rows, 5);
+	room_page_free(&page);
+}
+END_TEST
+
 START_TEST(test_details_hostile)
 {
 	struct room_facts f = { 0 };
@@ -1346,6 +1428,7 @@ static Suite *synapse_suite(void)
 	tcase_add_test(tc, test_capture_410_forgotten);
 	tcase_add_test(tc, test_capture_members);
 	tcase_add_test(tc, test_capture_forward_extremities);
+	tcase_add_test(tc, test_capture_state_before_the_leave);
 	tcase_add_test(tc, test_capture_timestamp_to_event);
 	tcase_add_test(tc, test_capture_messages);
 	tcase_add_test(tc, test_capture_server_whoami);
@@ -1367,6 +1450,8 @@ static Suite *synapse_suite(void)
 	tc = tcase_create("hostile");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_page_bad_rows);
+	tcase_add_test(tc, test_page_room_id_syntax);
+	tcase_add_test(tc, test_page_over_the_limit);
 	tcase_add_loop_test(tc, test_page_row_problems, 0, ARRAY_SIZE(row_problems));
 	tcase_add_test(tc, test_page_top_level);
 	tcase_add_test(tc, test_page_room_id_limits);
