@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "buf.h"
+#include "xmalloc.h"
 
 /* Deep enough for any Admin API answer (events nest a few levels), shallow
  * enough that a hostile body cannot make freeing the tree recurse far. */
@@ -50,27 +52,6 @@ static bool all_numbers_finite(struct json_object *o)
 	}
 }
 
-/* json-c 0.16 takes 'single-quoted' object keys even in strict mode: refuse
- * any single quote outside a string. */
-static bool single_quote_outside_strings(const char *s, size_t len)
-{
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_string = false;
-		} else if (s[i] == '"') {
-			in_string = true;
-		} else if (s[i] == '\'') {
-			return true;
-		}
-	}
-	return false;
-}
-
 static int parse_error(char *err, size_t errlen, const char *what)
 {
 	if (err && errlen)
@@ -78,54 +59,134 @@ static int parse_error(char *err, size_t errlen, const char *what)
 	return -EBADMSG;
 }
 
+/* The strict parser, fed a body in pieces as it arrives (or whole): the
+ * same checks in the same order as on a whole body, so a piece never
+ * changes what is accepted. */
+struct json_stream {
+	struct json_tokener *tok;
+	struct json_object *value;   /* once the tokener completed it */
+	bool seen;                   /* a byte that is not whitespace */
+	bool done;                   /* the value is complete: only whitespace may follow */
+	bool in_string, escaped;     /* where the single-quote scan is */
+	int error;
+	const char *why;             /* a static text once error < 0 */
+};
+
+struct json_stream *json_stream_new(void)
+{
+	struct json_stream *s = xcalloc(1, sizeof(*s));
+
+	s->tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!s->tok)
+		fatal("out of memory (json tokener)");
+	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT);
+	return s;
+}
+
+void json_stream_free(struct json_stream *s)
+{
+	if (!s)
+		return;
+	json_tokener_free(s->tok);
+	json_object_put(s->value);
+	free(s);
+}
+
+static int stream_fail(struct json_stream *s, const char *why)
+{
+	s->error = -EBADMSG;
+	s->why = why;
+	return s->error;
+}
+
+/* json-c 0.16 takes 'single-quoted' object keys even in strict mode: refuse
+ * any single quote outside a string. The scan goes on across pieces. */
+static bool single_quote_outside_strings(struct json_stream *st, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (st->escaped) {
+			st->escaped = false;
+		} else if (st->in_string) {
+			if (s[i] == '\\')
+				st->escaped = true;
+			else if (s[i] == '"')
+				st->in_string = false;
+		} else if (s[i] == '"') {
+			st->in_string = true;
+		} else if (s[i] == '\'') {
+			return true;
+		}
+	}
+	return false;
+}
+
+int json_stream_feed(struct json_stream *s, const char *data, size_t len)
+{
+	enum json_tokener_error e;
+	size_t end;
+
+	if (s->error < 0 || len == 0)
+		return s->error;
+	if (len > INT_MAX)
+		return stream_fail(s, "body too large");
+	if (!s->seen && !only_whitespace(data, len))
+		s->seen = true;
+	if (memchr(data, '\0', len))
+		return stream_fail(s, "NUL byte in the body");
+	if (single_quote_outside_strings(s, data, len))
+		return stream_fail(s, "single quote outside a string");
+	if (s->done)
+		return only_whitespace(data, len) ? 0 : stream_fail(s, "trailing data after the value");
+	s->value = json_tokener_parse_ex(s->tok, data, (int)len);
+	e = json_tokener_get_error(s->tok);
+	if (e == json_tokener_continue)
+		return 0;
+	if (e != json_tokener_success)
+		return stream_fail(s, json_tokener_error_desc(e));
+	s->done = true;
+	end = json_tokener_get_parse_end(s->tok);
+	if (end < len && !only_whitespace(data + end, len - end))
+		return stream_fail(s, "trailing data after the value");
+	return 0;
+}
+
+int json_stream_finish(struct json_stream *s, struct json_object **out, char *err, size_t errlen)
+{
+	enum json_tokener_error e;
+
+	*out = NULL;
+	if (s->error == 0 && !s->seen)
+		stream_fail(s, "empty body");
+	/* A bare number or literal at the very end is only complete once the
+	 * tokener sees the end of the input: a final NUL says so. */
+	if (s->error == 0 && !s->done) {
+		s->value = json_tokener_parse_ex(s->tok, "", 1);
+		e = json_tokener_get_error(s->tok);
+		if (e != json_tokener_success)
+			stream_fail(s, json_tokener_error_desc(e));
+		s->done = true;
+	}
+	if (s->error == 0 && !s->value)
+		stream_fail(s, "null instead of a value");
+	if (s->error == 0 && !all_numbers_finite(s->value))
+		stream_fail(s, "NaN or infinite number");
+	if (s->error < 0)
+		return parse_error(err, errlen, s->why);
+	*out = s->value;
+	s->value = NULL;
+	return 0;
+}
+
 int json_parse_strict(const char *data, size_t len, struct json_object **out,
 		      char *err, size_t errlen)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error e;
-	size_t end;
-	int r = 0;
+	struct json_stream *s = json_stream_new();
+	int r;
 
-	*out = NULL;
-	if (len == 0 || only_whitespace(data, len))
-		return parse_error(err, errlen, "empty body");
-	if (len > INT_MAX)
-		return parse_error(err, errlen, "body too large");
-	if (memchr(data, '\0', len))
-		return parse_error(err, errlen, "NUL byte in the body");
-	if (single_quote_outside_strings(data, len))
-		return parse_error(err, errlen, "single quote outside a string");
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (!tok)
-		fatal("out of memory (json tokener)");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, data, (int)len);
-	e = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	/* A bare number or literal at the very end is only complete once the
-	 * tokener sees the end of the input: a final NUL says so. */
-	if (!o && e == json_tokener_continue) {
-		o = json_tokener_parse_ex(tok, "", 1);
-		e = json_tokener_get_error(tok);
-		end = len;
-	}
-	if (e != json_tokener_success) {
-		r = parse_error(err, errlen, json_tokener_error_desc(e));
-	} else if (!o) {
-		r = parse_error(err, errlen, "null instead of a value");
-	} else if (end < len && !only_whitespace(data + end, len - end)) {
-		r = parse_error(err, errlen, "trailing data after the value");
-	} else if (!all_numbers_finite(o)) {
-		r = parse_error(err, errlen, "NaN or infinite number");
-	}
-	json_tokener_free(tok);
-	if (r < 0) {
-		json_object_put(o);
-		return r;
-	}
-	*out = o;
-	return 0;
+	json_stream_feed(s, data, len);
+	r = json_stream_finish(s, out, err, errlen);
+	json_stream_free(s);
+	return r;
 }
 
 /* *val is only written on success. */

@@ -13,6 +13,18 @@
 
 struct json_object;
 
+/* The same parser fed a body in pieces, as it arrives: each piece is
+ * checked and tokenized at once, so a large body costs no long pause when
+ * its last byte comes. feed returns 0, or -EBADMSG once the input cannot be
+ * strict JSON (later pieces are ignored); finish returns 0 and a new
+ * reference, or -EBADMSG with the reason in err, exactly as
+ * json_parse_strict would have on the whole body. */
+struct json_stream;
+struct json_stream *json_stream_new(void);
+int json_stream_feed(struct json_stream *s, const char *data, size_t len);
+int json_stream_finish(struct json_stream *s, struct json_object **out, char *err, size_t errlen);
+void json_stream_free(struct json_stream *s);
+
 /* Drops a reference (NULL is fine). */
 void json_put(struct json_object *obj);
 

@@ -55,6 +55,46 @@ START_TEST(test_parse_rejects)
 }
 END_TEST
 
+/* Fed in pieces of every size, at every cut, the stream accepts and
+ * rejects exactly what the whole-body parse does, with the same value and,
+ * for a rejection, the same reason. */
+static void stream_in_pieces(const char *data, size_t len, size_t piece)
+{
+	struct json_object *whole = NULL, *parts = NULL;
+	char werr[128] = "", perr[128] = "";
+	int wr = json_parse_strict(data, len, &whole, werr, sizeof(werr));
+	struct json_stream *s = json_stream_new();
+	int pr;
+
+	for (size_t off = 0; off < len; off += piece)
+		json_stream_feed(s, data + off, len - off < piece ? len - off : piece);
+	pr = json_stream_finish(s, &parts, perr, sizeof(perr));
+	json_stream_free(s);
+	ck_assert_msg(pr == wr, "%.*s in pieces of %zu: %d, whole: %d", (int)len, data, piece, pr, wr);
+	if (wr == 0)
+		ck_assert_msg(json_object_equal(whole, parts), "%.*s: another value in pieces of %zu",
+			      (int)len, data, piece);
+	json_object_put(whole);
+	json_object_put(parts);
+}
+
+START_TEST(test_stream_equals_whole)
+{
+	static const char *const more[] = {
+		"{\"a\":\"it's\"}", "{\"a\":\"\\\"'\"}", "[\"\\\\\",'x']", "12345", "-0.5e-3", "true ",
+		"  \"s\"  ", "{\"rooms\":[{\"room_id\":\"!a:b\",\"n\":1},{\"room_id\":\"!c:d\"}],\"next_batch\":2}",
+	};
+	const char *in = _i < (int)ARRAY_SIZE(accepted) ? accepted[_i] :
+			 _i < (int)(ARRAY_SIZE(accepted) + ARRAY_SIZE(rejected)) ? rejected[_i - ARRAY_SIZE(accepted)] :
+			 more[_i - ARRAY_SIZE(accepted) - ARRAY_SIZE(rejected)];
+	size_t len = strlen(in);
+
+	for (size_t piece = 1; piece <= len + 1; piece++)
+		stream_in_pieces(in, len, piece);
+}
+END_TEST
+#define STREAM_CASES (ARRAY_SIZE(accepted) + ARRAY_SIZE(rejected) + 8)
+
 START_TEST(test_parse_nul_byte)
 {
 	static const char data[] = "{\"a\":\"x\0y\"}";
@@ -263,6 +303,7 @@ static Suite *json_suite(void)
 	tcase_add_loop_test(tc, test_parse_accepts, 0, ARRAY_SIZE(accepted));
 	tcase_add_loop_test(tc, test_parse_rejects, 0, ARRAY_SIZE(rejected));
 	tcase_add_test(tc, test_parse_nul_byte);
+	tcase_add_loop_test(tc, test_stream_equals_whole, 0, STREAM_CASES);
 	tcase_add_test(tc, test_parse_depth);
 	tcase_add_test(tc, test_parse_no_err_buffer);
 	suite_add_tcase(s, tc);

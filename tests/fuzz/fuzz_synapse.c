@@ -98,6 +98,29 @@ static void string_round_trip(const char *s)
 	buf_free(&b);
 }
 
+/* A body fed in pieces as it arrives is judged as the whole body is. */
+static void stream_equals_whole(const char *b, size_t len)
+{
+	static const size_t pieces[] = { 1, 7, 4096 };
+	struct json_object *whole = NULL;
+	int wr = json_parse_strict(b, len, &whole, NULL, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+		struct json_stream *s = json_stream_new();
+		struct json_object *parts = NULL;
+		int pr;
+
+		for (size_t off = 0; off < len; off += pieces[i])
+			json_stream_feed(s, b + off, len - off < pieces[i] ? len - off : pieces[i]);
+		pr = json_stream_finish(s, &parts, NULL, 0);
+		json_stream_free(s);
+		if (pr != wr || (wr == 0 && !json_object_equal(whole, parts)))
+			abort();
+		json_object_put(parts);
+	}
+	json_object_put(whole);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Response bodies are always NUL-terminated (http.h). */
@@ -107,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(b, data, size);
 	parsers(b, size);
 	classify(b, size);
+	stream_equals_whole(b, size);
 	string_round_trip(b);
 	escaped = http_escape(b);
 	if (strspn(escaped, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%") !=
