@@ -54,7 +54,8 @@ static void fetch_submit(struct fetch *fe, struct fact_time *target, int kind, c
 
 	*lk = (struct lookup){ .fetch = fe, .target = target, .kind = kind };
 	fe->pending++;
-	if (http_get(fe->http, path, true, on_response, lk) < 0) {
+	/* forward_extremities are most lookups: parsed once, as they arrive */
+	if ((kind == LOOKUP_EXTREMITIES ? http_get_json : http_get)(fe->http, path, true, on_response, lk) < 0) {
 		lookup_failed(lk, "request could not be queued");
 		free(lk);
 		fetch_release(fe);
@@ -136,8 +137,7 @@ static void on_extremities(struct fetch *fe, struct fact_time *target, const str
 
 	free(f->last_event_id);
 	f->last_event_id = NULL;
-	if (synapse_parse_forward_extremities(r->body, r->body_len, &t, &f->last_event_id, err,
-					      sizeof(err)) < 0)
+	if (synapse_forward_extremities_of(r, &t, &f->last_event_id, err, sizeof(err)) < 0)
 		fact_time_unknown(&t, "forward_extremities: %s", err);
 	if (t.state == FACT_UNKNOWN)
 		snprintf(fe->no_event, sizeof(fe->no_event), "%s", t.problem ? t.problem : "");

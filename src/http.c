@@ -22,6 +22,8 @@
 #define DEFAULT_MAX_ATTEMPTS 5
 #define DEFAULT_BACKOFF_BASE_MS 500
 #define DEFAULT_BACKOFF_MAX_MS 30000
+/* Of a streamed body, this much is kept to describe it if it is not JSON. */
+#define BODY_START_KEPT 256
 /* should_stop is asked at least this often (http.h). */
 #define STOP_CHECK_MS 100
 
@@ -52,7 +54,12 @@ struct request {
 	/* The current attempt. */
 	CURL *easy;
 	struct curl_slist *headers;
-	struct buf body;
+	struct buf body;              /* the whole body, or its start when streamed */
+	size_t size;                  /* bytes of the body received */
+	bool stream_json;             /* http_get_json */
+	struct json_stream *js;       /* the attempt's parse, while the body comes in */
+	struct json_object *json;     /* its value once the body is in, */
+	char json_error[160];         /* or why not */
 	bool too_big;
 	int64_t retry_after_header_ms; /* -1 when absent */
 	int64_t date_ms;              /* Date header, -1 when absent */
@@ -199,6 +206,8 @@ static void request_free(struct request *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	buf_free(&r->body);
+	json_stream_free(r->js);
+	json_put(r->json);
 	free(r->path);
 	free(r->json_body);
 	free(r);
@@ -270,11 +279,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	size_t n = size * nmemb;
 
 	/* CURLOPT_MAXFILESIZE does not stop chunked bodies (DESIGN.md §10). */
-	if (r->body.len + n > r->c->max_body) {
+	if (r->size + n > r->c->max_body) {
 		r->too_big = true;
 		return 0;
 	}
-	buf_append(&r->body, data, n);
+	r->size += n;
+	if (!r->js) {
+		buf_append(&r->body, data, n);
+		return n;
+	}
+	/* Parsed piece by piece; only the start is kept, to describe a body
+	 * that turns out not to be JSON. */
+	if (r->body.len < BODY_START_KEPT)
+		buf_append(&r->body, data, n < BODY_START_KEPT - r->body.len ? n : BODY_START_KEPT - r->body.len);
+	json_stream_feed(r->js, data, n);
 	return n;
 }
 
@@ -382,6 +400,11 @@ static int attempt_start(struct request *r)
 		easy_options(r);
 	}
 	buf_reset(&r->body);
+	r->size = 0;
+	if (r->stream_json) {
+		json_stream_free(r->js);
+		r->js = json_stream_new();
+	}
 	r->too_big = false;
 	r->retry_after_header_ms = -1;
 	r->date_ms = -1;
@@ -395,7 +418,8 @@ static int attempt_start(struct request *r)
 }
 
 static int request_submit(struct http_client *c, enum http_method method, const char *path,
-		  bool with_auth, const char *json_body, http_done_fn done, void *userdata)
+			  bool with_auth, bool stream_json, const char *json_body, http_done_fn done,
+			  void *userdata)
 {
 	struct request *r;
 
@@ -408,6 +432,7 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 	r->with_auth = with_auth;
 	r->path = xstrdup(path);
 	r->json_body = xstrdup(json_body);
+	r->stream_json = stream_json;
 	r->done = done;
 	r->ud = userdata;
 	r->retry_after_header_ms = -1;
@@ -419,13 +444,20 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 int http_get(struct http_client *c, const char *path, bool with_auth,
 	     http_done_fn done, void *userdata)
 {
-	return request_submit(c, HTTP_GET, path, with_auth, NULL, done, userdata);
+	return request_submit(c, HTTP_GET, path, with_auth, false, NULL, done, userdata);
+}
+
+int http_get_json(struct http_client *c, const char *path, bool with_auth,
+		  http_done_fn done, void *userdata)
+{
+	return request_submit(c, HTTP_GET, path, with_auth, true, NULL, done, userdata);
 }
 
 int http_delete(struct http_client *c, const char *path, const char *json_body,
 		http_done_fn done, void *userdata)
 {
-	return request_submit(c, HTTP_DELETE, path, true, json_body ? json_body : "{}", done, userdata);
+	return request_submit(c, HTTP_DELETE, path, true, false, json_body ? json_body : "{}", done,
+			      userdata);
 }
 
 /* --- completion and retries --- */
@@ -462,6 +494,9 @@ static void complete(struct request *r, int error, const char *error_text)
 		.path = r->path,
 		.body = r->body.data ? r->body.data : "",
 		.body_len = r->body.len,
+		.size = r->size,
+		.json = r->json,
+		.json_error = r->stream_json ? r->json_error : NULL,
 		.content_type = "",
 		.date_ms = error ? -1 : r->date_ms,
 		.error = error,
@@ -478,8 +513,11 @@ static void complete(struct request *r, int error, const char *error_text)
 	}
 	if (error == -ECANCELED) {
 		resp.body = "";
-		resp.body_len = 0;
+		resp.body_len = resp.size = 0;
+		resp.json = NULL;
 	}
+	if (resp.json_error && !resp.json && !resp.json_error[0])
+		resp.json_error = "no answer";
 	r->done(&resp, r->ud);
 	request_free(r);
 }
@@ -503,11 +541,23 @@ static bool should_retry(const struct request *r, long status, int error)
 static int64_t retry_after_body_ms(const struct request *r)
 {
 	int64_t ms;
+	int got = r->stream_json ? json_get_int64(r->json, "retry_after_ms", &ms) :
+		  r->body.len ? json_peek_int64(r->body.data, r->body.len, "retry_after_ms", &ms) : -ENOENT;
 
-	if (r->body.len == 0 || json_peek_int64(r->body.data, r->body.len, "retry_after_ms", &ms) < 0 ||
-	    ms < 0)
-		return -1;
-	return ms;
+	return got < 0 || ms < 0 ? -1 : ms;
+}
+
+/* The streamed body is complete: its value, or why it is not JSON. */
+static void finish_json(struct request *r)
+{
+	if (!r->js)
+		return;
+	json_put(r->json);
+	r->json = NULL;
+	r->json_error[0] = '\0';
+	json_stream_finish(r->js, &r->json, r->json_error, sizeof(r->json_error));
+	json_stream_free(r->js);
+	r->js = NULL;
 }
 
 /* Exponential backoff with full jitter; a 429 waits what the server asked. */
@@ -541,6 +591,8 @@ static void on_finished(struct request *r, CURLcode rc)
 	curl_multi_remove_handle(c->multi, r->easy);
 	req_detach(r);
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (error == 0)
+		finish_json(r);
 	if (should_retry(r, status, error)) {
 		r->due_ms = clock_mono_ms() + (int64_t)retry_delay_ms(r, status);
 		req_attach(r, REQ_WAITING, false);

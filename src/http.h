@@ -36,6 +36,13 @@ struct http_response {
 	long status;               /* HTTP status, 0 when there was no answer */
 	const char *body;          /* NUL-terminated, never NULL (may be "") */
 	size_t body_len;
+	size_t size;               /* bytes of the body received */
+	/* http_get_json: the body, parsed strictly as it arrived (body then
+	 * holds only its first bytes, for messages): the value, or NULL with
+	 * json_error saying why. Both NULL for other requests. Valid during the
+	 * callback only. */
+	struct json_object *json;
+	const char *json_error;
 	const char *content_type;  /* "" when absent */
 	int64_t date_ms;           /* the server's Date header, ms since the epoch; -1 absent */
 	/* 0, or why no usable answer arrived after all attempts:
@@ -59,6 +66,12 @@ void http_client_free(struct http_client *c);
  * resets. Returns 0 or a negative errno (the callback is then not called). */
 int http_get(struct http_client *c, const char *path, bool with_auth,
 	     http_done_fn done, void *userdata);
+
+/* http_get for a JSON answer that may be large: the body is parsed as it
+ * arrives, between the other transfers, not all at once when it is in
+ * (json.c's strict parser either way); the callback gets the value. */
+int http_get_json(struct http_client *c, const char *path, bool with_auth,
+		  http_done_fn done, void *userdata);
 
 /* DELETE with a JSON body, always authenticated. Retried only when the server
  * refused it with 429 (it was not acted on); any other failure is returned

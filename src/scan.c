@@ -136,7 +136,7 @@ static int request_page_at(struct scan *s, int64_t from)
 
 	slot->scan = s;
 	slot->from = from;
-	r = http_get(s->cfg->http, path, true, on_page, slot);
+	r = http_get_json(s->cfg->http, path, true, on_page, slot);
 	free(path);
 	if (r < 0) {
 		free(slot);
@@ -358,7 +358,7 @@ static void parse_answer(struct page_slot *slot, const struct http_response *r)
 		slot->auth_error = synapse_result_is_auth(res);
 		return;
 	}
-	if (synapse_parse_room_page(r->body, r->body_len, slot->scan->page_size, &slot->page, slot->why,
+	if (synapse_room_page_of(r, slot->scan->page_size, &slot->page, slot->why,
 				    sizeof(slot->why)) < 0)
 		slot->error = -EPROTO;
 }

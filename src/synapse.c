@@ -181,20 +181,43 @@ struct matrix_error {
 	bool is_json;
 };
 
-static void read_matrix_error(const struct http_response *r, struct matrix_error *me)
+/* The body as JSON: the value streamed in (http_get_json), or the body
+ * parsed now; NULL when it is not JSON. *owned says whether to put it. */
+static struct json_object *response_value(const struct http_response *r, bool *owned)
 {
 	struct json_object *o;
+
+	*owned = false;
+	if (r->json_error)
+		return r->json;
+	if (json_parse_strict(r->body, r->body_len, &o, NULL, 0) < 0)
+		return NULL;
+	*owned = true;
+	return o;
+}
+
+/* A streamed body keeps only its start: size says how long it was. */
+static size_t body_size(const struct http_response *r)
+{
+	return r->json_error ? r->size : r->body_len;
+}
+
+static void read_matrix_error(const struct http_response *r, struct matrix_error *me)
+{
+	bool owned;
+	struct json_object *o = response_value(r, &owned);
 	const char *s;
 
 	memset(me, 0, sizeof(*me));
-	if (json_parse_strict(r->body, r->body_len, &o, NULL, 0) < 0)
+	if (!o)
 		return;
 	me->is_json = true;
 	if (json_get_string(o, "errcode", &s) == 0)
 		sanitize(s, strlen(s), me->errcode, sizeof(me->errcode));
 	if (json_get_string(o, "error", &s) == 0)
 		sanitize(s, strlen(s), me->error, sizeof(me->error));
-	json_object_put(o);
+	if (owned)
+		json_object_put(o);
 }
 
 static bool looks_like_html(const struct http_response *r)
@@ -229,12 +252,12 @@ static enum synapse_result not_json(const struct http_response *r, char *why, si
 	if (looks_like_html(r)) {
 		set_err(why, whylen, "HTML page instead of JSON (HTTP %ld): is /_synapse/admin "
 			"blocked by a reverse proxy?", r->status);
-	} else if (r->body_len == 0) {
+	} else if (body_size(r) == 0) {
 		set_err(why, whylen, "empty body instead of JSON (HTTP %ld)", r->status);
 	} else {
 		sanitize(r->body, r->body_len < 40 ? r->body_len : 40, start, sizeof(start));
 		set_err(why, whylen, "not JSON (HTTP %ld, %zu bytes, starting \"%s\")",
-			r->status, r->body_len, start);
+			r->status, body_size(r), start);
 	}
 	return SYNAPSE_NOT_JSON;
 }
@@ -290,7 +313,7 @@ enum synapse_result synapse_classify(const struct http_response *r, char *why, s
 		}
 		return not_json(r, why, whylen);
 	default:
-		if (!me.is_json && r->body_len > 0)
+		if (!me.is_json && body_size(r) > 0)
 			return not_json(r, why, whylen);
 		describe_status(r, &me, "HTTP ", why, whylen);
 		return SYNAPSE_HTTP_ERROR;
@@ -415,27 +438,38 @@ static int64_t int_or_minus_one(struct json_object *o, const char *key)
 	return json_get_int64(o, key, &v) == 0 ? v : -1;
 }
 
-int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
-			    char *err, size_t errlen)
+/* The answer as a JSON object: the value http_get_json parsed as it came
+ * (borrowed), or the body parsed now (*owned: put it). */
+static int object_of(const struct http_response *r, struct json_object **o, bool *owned,
+		     char *err, size_t errlen)
 {
-	struct json_object *o, *rooms;
-	size_t n;
-	int r;
-
-	memset(page, 0, sizeof(*page));
-	page->offset = page->total_rooms = page->next_batch = -1;
-	r = parse_object(body, len, &o, err, errlen);
-	if (r < 0)
-		return r;
-	if (json_get_array(o, "rooms", &rooms) < 0) {
-		r = bad_field(o, "rooms", "an array", err, errlen);
-		goto out;
+	*owned = !r->json_error;
+	if (*owned)
+		return parse_object(r->body, r->body_len, o, err, errlen);
+	if (!r->json) {
+		set_err(err, errlen, "%s", r->json_error);
+		return -EBADMSG;
 	}
+	if (!json_object_is_type(r->json, json_type_object)) {
+		set_err(err, errlen, "expected a JSON object, got %s", json_kind(r->json));
+		return -EBADMSG;
+	}
+	*o = r->json;
+	return 0;
+}
+
+static int room_page_from(struct json_object *o, size_t max_rows, struct room_page *page,
+			  char *err, size_t errlen)
+{
+	struct json_object *rooms;
+	size_t n;
+
+	if (json_get_array(o, "rooms", &rooms) < 0)
+		return bad_field(o, "rooms", "an array", err, errlen);
 	n = json_object_array_length(rooms);
 	if (n > max_rows) {
 		set_err(err, errlen, "rooms: %zu rows, more than the limit of %zu asked for", n, max_rows);
-		r = -EPROTO;
-		goto out;
+		return -EPROTO;
 	}
 	page->rooms = xcalloc(n ? n : 1, sizeof(*page->rooms));
 	for (size_t i = 0; i < n; i++) {
@@ -447,8 +481,44 @@ int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struc
 	page->offset = int_or_minus_one(o, "offset");
 	page->total_rooms = int_or_minus_one(o, "total_rooms");
 	page->next_batch = int_or_minus_one(o, "next_batch");
-out:
-	json_object_put(o);
+	return 0;
+}
+
+static void room_page_init(struct room_page *page)
+{
+	memset(page, 0, sizeof(*page));
+	page->offset = page->total_rooms = page->next_batch = -1;
+}
+
+int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
+			    char *err, size_t errlen)
+{
+	struct json_object *o;
+	int r;
+
+	room_page_init(page);
+	r = parse_object(body, len, &o, err, errlen);
+	if (r == 0) {
+		r = room_page_from(o, max_rows, page, err, errlen);
+		json_object_put(o);
+	}
+	return r;
+}
+
+int synapse_room_page_of(const struct http_response *resp, size_t max_rows, struct room_page *page,
+			 char *err, size_t errlen)
+{
+	struct json_object *o;
+	bool owned;
+	int r;
+
+	room_page_init(page);
+	r = object_of(resp, &o, &owned, err, errlen);
+	if (r == 0) {
+		r = room_page_from(o, max_rows, page, err, errlen);
+		if (owned)
+			json_object_put(o);
+	}
 	return r;
 }
 
@@ -527,10 +597,10 @@ out:
 	return r;
 }
 
-int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_time *out,
-				      char **event_id, char *err, size_t errlen)
+static int forward_extremities_from(struct json_object *o, struct fact_time *out, char **event_id,
+				    char *err, size_t errlen)
 {
-	struct json_object *o, *results;
+	struct json_object *results;
 	const char *newest_id = NULL, *id;
 	int64_t newest = -1, count = -1, ts;
 	size_t n = 0;
@@ -538,9 +608,6 @@ int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_
 
 	if (event_id)
 		*event_id = NULL;
-	r = parse_object(body, len, &o, err, errlen);
-	if (r < 0)
-		return r;
 	if (json_object_object_get_ex(o, "count", NULL) && json_get_int64(o, "count", &count) < 0) {
 		r = bad_field(o, "count", "an integer", err, errlen);
 		goto out;
@@ -579,7 +646,40 @@ int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_
 			*event_id = xstrdup(newest_id);
 	}
 out:
-	json_object_put(o);
+	return r;
+}
+
+int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_time *out,
+				      char **event_id, char *err, size_t errlen)
+{
+	struct json_object *o;
+	int r;
+
+	if (event_id)
+		*event_id = NULL;
+	r = parse_object(body, len, &o, err, errlen);
+	if (r == 0) {
+		r = forward_extremities_from(o, out, event_id, err, errlen);
+		json_object_put(o);
+	}
+	return r;
+}
+
+int synapse_forward_extremities_of(const struct http_response *resp, struct fact_time *out,
+				   char **event_id, char *err, size_t errlen)
+{
+	struct json_object *o;
+	bool owned;
+	int r;
+
+	if (event_id)
+		*event_id = NULL;
+	r = object_of(resp, &o, &owned, err, errlen);
+	if (r == 0) {
+		r = forward_extremities_from(o, out, event_id, err, errlen);
+		if (owned)
+			json_object_put(o);
+	}
 	return r;
 }
 

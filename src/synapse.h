@@ -57,6 +57,9 @@ struct room_page {
  * protocol error (-EPROTO), refused before anything is allocated for it. */
 int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
 			    char *err, size_t errlen);
+/* The same from an answer of http_get_json (or any answer). */
+int synapse_room_page_of(const struct http_response *r, size_t max_rows, struct room_page *page,
+			 char *err, size_t errlen);
 void room_page_free(struct room_page *page);
 
 /* Room details: the row facts plus "forgotten" (TRI_UNKNOWN on old servers). */
@@ -73,6 +76,9 @@ int synapse_parse_members(const char *body, size_t len, const char *server_name,
  * checked against the clock here (decide.c does that). */
 int synapse_parse_forward_extremities(const char *body, size_t len, struct fact_time *out,
 				      char **event_id, char *err, size_t errlen);
+
+int synapse_forward_extremities_of(const struct http_response *r, struct fact_time *out,
+				   char **event_id, char *err, size_t errlen);
 
 /* /context/<event_id>?limit=0: from its "state", the room's m.room.name and
  * m.room.canonical_alias (alias and alt_aliases) at that event; out becomes
