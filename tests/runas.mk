@@ -14,3 +14,8 @@ TESTS += tests/runas.sh
 tests/runas.log: synapse-janitor$(EXEEXT) fake-synapse$(EXEEXT)
 endif
 dist_noinst_SCRIPTS += tests/runas.sh
+
+# The Debian package, built, linted, installed and purged on this machine:
+# run by scripts/test as a step of its own (it needs root and apt), not by
+# make check.
+dist_noinst_SCRIPTS += tests/package.sh
