@@ -23,6 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Another apt-get on this machine holds the dpkg lock for a while: wait for it.
+apt_get() { apt-get -o DPkg::Lock::Timeout=300 "$@"; }
 [ -x "$build/fake-synapse" ] || sh "$top/scripts/build" "$build" || exit 1
 [ -x "$build/fake-synapse" ] || { echo "FAIL: $build/fake-synapse not built (check, libmicrohttpd-dev?)"; exit 1; }
 
@@ -33,7 +35,7 @@ installed=no
 cleanup() {
 	[ -n "$fake" ] && kill "$fake" 2>/dev/null && wait "$fake" 2>/dev/null
 	# Never leave the package behind on this machine, even after a failure.
-	[ "$installed" = yes ] && apt-get purge -y -qq "$pkg" >/dev/null 2>&1
+	[ "$installed" = yes ] && apt_get purge -y -qq "$pkg" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,7 +60,7 @@ step() { echo "== $* ($(($(date +%s) - start)) s)"; }
 # A package left installed by an earlier, interrupted test goes first.
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
 	echo "note: $pkg was installed; purging it first"
-	apt-get purge -y -qq "$pkg" >/dev/null
+	apt_get purge -y -qq "$pkg" >/dev/null
 fi
 
 step "build the package"
@@ -74,7 +76,7 @@ check "the package is ${pkg}_${version}_${arch}.deb" test -f "$deb"
 echo "$(du -k "$deb" | cut -f1) KiB: $deb"
 
 step "lintian"
-command -v lintian >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends lintian >/dev/null
+command -v lintian >/dev/null 2>&1 || apt_get install -y -qq --no-install-recommends lintian >/dev/null
 rc=0
 lintian --fail-on error,warning --display-info "$deb" "$changes" >"$work/lintian" 2>&1 || rc=$?
 grep -v '^running with root privileges' "$work/lintian" | show
@@ -83,7 +85,7 @@ check "lintian: no E: or W: line" sh -c '! grep -q "^[EW]: " "$1"' - "$work/lint
 
 step "install with apt-get"
 rc=0
-apt-get install -y "$deb" >"$work/install" 2>&1 || rc=$?
+apt_get install -y "$deb" >"$work/install" 2>&1 || rc=$?
 installed=yes
 check "apt-get install: exit 0 (exit $rc)" test "$rc" -eq 0 || show "$work/install"
 check "postinst says the service is not enabled yet" grep -q "installed, not enabled" "$work/install"
@@ -98,6 +100,7 @@ cat >"$work/want-files" <<EOF
 /usr/share/doc/synapse-janitor/README.gz
 /usr/share/doc/synapse-janitor/changelog.gz
 /usr/share/doc/synapse-janitor/copyright
+/usr/share/lintian/overrides/synapse-janitor
 /usr/share/man/man5/synapse-janitor.yaml.5.gz
 /usr/share/man/man8/synapse-janitor.8.gz
 EOF
@@ -105,7 +108,7 @@ dpkg -L "$pkg" >"$work/dpkg-L"
 while IFS= read -r f; do
 	[ -f "$f" ] && [ ! -d "$f" ] && echo "$f"
 done <"$work/dpkg-L" | sort >"$work/files"
-check "dpkg -L: the program, 2 man pages, unit, catalog, sysusers, policy, docs" \
+check "dpkg -L: the program, 2 man pages, unit, catalog, sysusers, policy, docs, lintian overrides" \
 	cmp -s "$work/want-files" "$work/files" || diff "$work/want-files" "$work/files" | show
 check "/etc/synapse-janitor/policy.yaml is a conffile" \
 	sh -c 'dpkg-query -W -f="\${Conffiles}\n" "$1" | grep -q "^ /etc/synapse-janitor/policy.yaml "' - "$pkg"
@@ -182,13 +185,22 @@ rc=0
 runuser -u "$user" -- synapse-janitor --once --dry-run -c "$work/policy-etc.yaml" >"$work/out" 2>&1 || rc=$?
 check "the same with /etc/synapse-janitor/admin-token (root:$user 0640): exit 0 (exit $rc)" test "$rc" -eq 0 ||
 	tail -n 20 "$work/out" | show
+step "reinstall over an edited policy"
+printf '# edited by the admin\n' >>/etc/synapse-janitor/policy.yaml
+rc=0
+apt_get install --reinstall -y "$deb" >"$work/reinstall" 2>&1 || rc=$?
+check "apt-get install --reinstall: exit 0 (exit $rc)" test "$rc" -eq 0 || show "$work/reinstall"
+check "the admin's edit of the conffile is kept" grep -qx '# edited by the admin' /etc/synapse-janitor/policy.yaml
+check "the state file is kept" test -s "$state/state.json"
+check "the token file is kept" test -s /etc/synapse-janitor/admin-token
+
 # The README's steps enable it; the purge must undo that too.
 systemctl enable "$pkg.service" >/dev/null 2>&1
 check "systemctl enable (as the README says)" test "$(systemctl is-enabled "$pkg.service" 2>/dev/null)" = enabled
 
 step "apt-get purge"
 rc=0
-apt-get purge -y "$pkg" >"$work/purge" 2>&1 || rc=$?
+apt_get purge -y "$pkg" >"$work/purge" 2>&1 || rc=$?
 check "apt-get purge: exit 0 (exit $rc)" test "$rc" -eq 0
 grep '^synapse-janitor: ' "$work/purge" | show
 check "the purge says it removes $state and what is in it" \
