@@ -51,8 +51,8 @@ static void print_help(FILE *f)
 		"  -V, --version           show the version and exit\n"
 		"\n"
 		"Exit status: 0 the run completed; 1 the run could not complete or a delete\n"
-		"failed; 2 usage error, invalid policy, unusable token file, or root running\n"
-		"a state directory that belongs to the service user.\n"
+		"failed; 2 usage error, invalid policy, unusable token file, or root starting\n"
+		"a run in another user's state directory (it prints the runuser command).\n"
 		"See synapse-janitor(8) and synapse-janitor.yaml(5).\n");
 }
 
