@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "exit-codes.h"
@@ -15,6 +16,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "run.h"
+#include "runas.h"
 #include "token.h"
 
 #define DEFAULT_POLICY SYSCONFDIR "/synapse-janitor/policy.yaml"
@@ -47,7 +49,8 @@ static void print_help(FILE *f)
 		"  -V, --version           show the version and exit\n"
 		"\n"
 		"Exit status: 0 the run completed; 1 the run could not complete or a delete\n"
-		"failed; 2 usage error, invalid policy or unusable token file.\n"
+		"failed; 2 usage error, invalid policy, unusable token file, or root starting\n"
+		"a run in another user's state directory (it prints the runuser command).\n"
 		"See synapse-janitor(8) and synapse-janitor.yaml(5).\n");
 }
 
@@ -179,6 +182,42 @@ static int run_one(const struct options *o, const struct policy *p)
 	return code;
 }
 
+/* Root starting a run in the service user's state directory would leave
+ * root-owned files there (the state file, its lock, the records) that the
+ * service cannot open afterwards: stop before writing anything and say
+ * how to run as that user. Under the shipped unit the daemon runs as the
+ * user already, and a unit changed to run as root gets a root-owned
+ * StateDirectory=, so this only stops hand-started runs. Returns 0 to go
+ * on, or -EPERM when it said why not. */
+static int check_run_user(const struct policy *p, char **argv)
+{
+	uid_t owner;
+	char *user, *cmd;
+	int r = runas_state_dir_owner(p->state_file, geteuid(), &owner);
+
+	/* r < 0: the directory cannot be examined; the run reports that
+	 * itself when it opens the state file. */
+	if (r <= 0)
+		return 0;
+	user = runas_user_name(owner);
+	if (!user) {
+		fprintf(stderr,
+			"synapse-janitor: the directory of %s belongs to uid %lu, not root; nothing was written.\n"
+			"Run synapse-janitor as that uid, so that no file there ends up owned by root.\n",
+			p->state_file, (unsigned long)owner);
+		return -EPERM;
+	}
+	cmd = runas_command(user, argv);
+	fprintf(stderr,
+		"synapse-janitor: the directory of %s belongs to %s, not root; nothing was written.\n"
+		"Run it as %s, so that no file there ends up owned by root:\n"
+		"  %s\n",
+		p->state_file, user, user, cmd);
+	free(cmd);
+	free(user);
+	return -EPERM;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .policy_path = DEFAULT_POLICY, .log_target = LOG_TARGET_AUTO };
@@ -198,6 +237,8 @@ int main(int argc, char **argv)
 	if (o.check_config) {
 		policy_print_summary(p, stdout);
 		code = EXIT_OK;
+	} else if (check_run_user(p, argv) < 0) {
+		code = EXIT_USAGE;
 	} else if (o.once || o.apply_csv) {
 		code = run_one(&o, p);
 	} else {

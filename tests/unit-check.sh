@@ -80,7 +80,8 @@ fi
 
 # Options the design requires, and the ones it forbids.
 for want in 'Type=notify' 'ExecReload=/bin/kill -HUP $MAINPID' 'RestartPreventExitStatus=2' \
-	'DynamicUser=yes' 'StateDirectory=synapse-janitor' 'PrivateUsers=yes' \
+	'User=_synapse-janitor' 'Group=_synapse-janitor' \
+	'StateDirectory=synapse-janitor' 'PrivateUsers=yes' \
 	'LoadCredential=admin-token:/etc/synapse-janitor/admin-token' 'ProtectSystem=strict' \
 	'Documentation=man:synapse-janitor(8) man:synapse-janitor.yaml(5)' \
 	'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' 'SystemCallFilter=@system-service' \
@@ -90,6 +91,28 @@ done
 for forbidden in '^PrivateNetwork=' '^IPAddressDeny=' '^IPAddressAllow='; do
 	grep -q -- "$forbidden" "$unit" && failed "unit must not set ${forbidden#^} (Synapse may be remote)"
 done
+# A static user that owns the state directory, so runs by hand can use it
+# (runuser): not a dynamic one, which exists only while the service runs.
+grep -q '^DynamicUser=' "$unit" && failed "unit must not set DynamicUser= (it runs as _synapse-janitor)"
+# The user the unit runs as is the one sysusers.d creates.
+sysusers="$top_srcdir/systemd/sysusers.d/synapse-janitor.conf"
+unit_user=$(sed -n 's/^User=//p' "$unit")
+if grep -q "^u $unit_user - " "$sysusers"; then
+	ok "sysusers.d creates User=$unit_user"
+else
+	failed "$sysusers does not create the unit's User=$unit_user"
+fi
+# systemd-sysusers accepts it (into a scratch root, not this system).
+if command -v systemd-sysusers >/dev/null 2>&1; then
+	mkdir -p "$tmp/sysroot/etc"
+	if systemd-sysusers --root="$tmp/sysroot" "$sysusers" > "$tmp/sysusers.out" 2>&1 &&
+	   grep -q "^$unit_user:x:[0-9]*:[0-9]*:[^:]*:/var/lib/synapse-janitor:/usr/sbin/nologin$" "$tmp/sysroot/etc/passwd"; then
+		ok "systemd-sysusers creates $unit_user, home /var/lib/synapse-janitor, no login shell"
+	else
+		cat "$tmp/sysusers.out" "$tmp/sysroot/etc/passwd"
+		failed "systemd-sysusers $sysusers"
+	fi
+fi
 grep -q '^WatchdogSec=' "$unit" || failed "unit lacks WatchdogSec="
 grep -q '^TimeoutStopSec=' "$unit" || failed "unit lacks TimeoutStopSec="
 
