@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "records.h"
+#include "suite.h"
 #include "util.h"
 
 /* Reads all records of text, joined as "line:f1|f2|...;" or "line:ERR;". */
@@ -360,13 +361,11 @@ START_TEST(test_random_input)
 }
 END_TEST
 
-int main(void)
+static Suite *apply_suite(void)
 {
 	Suite *s = suite_create("apply");
 	TCase *tc = tcase_create("csv");
 	TCase *tr = tcase_create("rows");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_reader, 0, (int)ARRAY_SIZE(reader_cases));
 	tcase_add_test(tc, test_writer_round_trip);
@@ -380,9 +379,10 @@ int main(void)
 	tcase_add_loop_test(tr, test_bad_files, 0, (int)ARRAY_SIZE(bad_files));
 	tcase_add_test(tr, test_protected_rows_refused);
 	suite_add_tcase(s, tr);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(apply_suite());
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suite.h"
 #include "testlib.h"
 
 /* --- Test environment ------------------------------------------------------ */
@@ -684,19 +685,11 @@ static bool loader_works(void)
 	return rc == 0;
 }
 
-int main(void)
+static Suite *daemon_suite(void)
 {
-	Suite *s;
+	Suite *s = suite_create("daemon");
 	TCase *live, *mini;
-	SRunner *sr;
-	int failed;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!loader_works()) {
-		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
-		return 77;
-	}
-	s = suite_create("daemon");
 	mini = tcase_create("tiny homeserver");
 	tcase_set_timeout(mini, 60);
 	tcase_add_test(mini, test_refused_token);
@@ -709,9 +702,16 @@ int main(void)
 	tcase_add_test(live, test_usr1_and_reload);
 	tcase_add_test(live, test_sigterm_slow_server);
 	suite_add_tcase(s, live);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_VERBOSE);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!loader_works()) {
+		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
+		return 77;
+	}
+	setenv("CK_VERBOSITY", "verbose", 0); /* each test's name and time in the log */
+	return test_suite_main(daemon_suite());
 }

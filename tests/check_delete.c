@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "suite.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -863,19 +864,11 @@ START_TEST(test_apply_bad_rows)
 }
 END_TEST
 
-int main(void)
+static Suite *delete_suite(void)
 {
 	Suite *s = suite_create("delete");
 	TCase *tc = tcase_create("delete");
-	SRunner *sr;
-	int failed;
-	char max_file[] = "/tmp/check_delete-max.XXXXXX";
-	int fd = mkstemp(max_file);
 
-	if (fd < 0)
-		return EXIT_FAILURE;
-	close(fd);
-	setenv("SJ_TEST_MAX_DELETES_FILE", max_file, 1);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dry_run_sends_no_delete);
 	tcase_add_loop_test(tc, test_delete_styles, 0, 2);
@@ -897,12 +890,21 @@ int main(void)
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_apply_bad_rows);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	return s;
+}
+
+int main(void)
+{
+	char max_file[] = "/tmp/check_delete-max.XXXXXX";
+	int fd = mkstemp(max_file), status;
+
+	if (fd < 0)
+		return EXIT_FAILURE;
+	close(fd);
+	setenv("SJ_TEST_MAX_DELETES_FILE", max_file, 1);
+	status = test_suite_main(delete_suite());
 	max_deletes_seen = read_max(max_file);
 	unlink(max_file);
 	printf("max DELETEs per room seen: %lld\n", (long long)max_deletes_seen);
-	return failed || max_deletes_seen > 1 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return status == EXIT_SUCCESS && max_deletes_seen <= 1 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "suite.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -405,12 +406,10 @@ START_TEST(test_v12_ids_escaped)
 }
 END_TEST
 
-int main(void)
+static Suite *e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
 	TCase *tc = tcase_create("run");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dry_run_world);
@@ -421,9 +420,10 @@ int main(void)
 	tcase_add_test(tc, test_server_unreachable);
 	tcase_add_test(tc, test_v12_ids_escaped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(e2e_suite());
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "suite.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -729,22 +730,19 @@ static void list_cases(void)
 		fprintf(stderr, "case %zu: %s (%s)\n", i, rows[i / 2].name, i % 2 ? "deleting" : "dry-run");
 }
 
-int main(void)
+static Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("faults");
-	SRunner *sr;
-	int run_n, failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_fault, 0, (int)(ARRAY_SIZE(rows) * 2));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
+	return s;
+}
+
+int main(void)
+{
 	list_cases();
-	srunner_run_all(sr, CK_NORMAL);
-	run_n = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("fault matrix: %d passed, %d failed\n", run_n - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(faults_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "suite.h"
 #include "util.h"
 
 static int parse(const char *s, struct json_object **o)
@@ -278,11 +279,5 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(json_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(json_suite());
 }

@@ -68,6 +68,25 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- paths ---- */
+
+static char *top_path(const char *var, const char *rel)
+{
+	const char *top = getenv(var);
+
+	return tl_printf("%s/%s", top && *top ? top : ".", rel);
+}
+
+char *test_src_path(const char *rel)
+{
+	return top_path("top_srcdir", rel);
+}
+
+char *test_build_path(const char *rel)
+{
+	return top_path("top_builddir", rel);
+}
+
 /* ---- HTTP ---- */
 
 static size_t on_body(char *p, size_t size, size_t n, void *cls)
@@ -126,13 +145,6 @@ int test_http(const char *method, const char *url, const char *body, const char 
 
 /* ---- the test homeserver ---- */
 
-static char *fake_binary(void)
-{
-	const char *top = getenv("top_builddir");
-
-	return tl_printf("%s/fake-synapse", top && *top ? top : ".");
-}
-
 /* Reads "port N" from the child's stdout within the deadline. */
 static int read_port(int fd, int64_t deadline)
 {
@@ -163,7 +175,7 @@ static int read_port(int fd, int64_t deadline)
 
 int fake_start(struct fake_server *fs, const char *const *extra_args)
 {
-	char *bin = fake_binary();
+	char *bin = test_build_path("fake-synapse");
 	const char *argv[64];
 	size_t n = 0;
 	int pipefd[2], port;

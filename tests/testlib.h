@@ -10,6 +10,11 @@
 
 struct json_object;
 
+/* $top_srcdir/rel and $top_builddir/rel, malloc'd ("./rel" when the
+ * variable is unset: a suite run by hand in the build directory). */
+char *test_src_path(const char *rel);
+char *test_build_path(const char *rel);
+
 struct fake_server {
 	pid_t pid;
 	int port;
