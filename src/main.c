@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "run.h"
+#include "test-hooks.h"
 #include "token.h"
 
 #define DEFAULT_POLICY SYSCONFDIR "/synapse-janitor/policy.yaml"
@@ -100,7 +101,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			print_help(stdout);
 			exit(0);
 		case 'V':
-			printf("synapse-janitor %s\n", PACKAGE_VERSION);
+			printf("synapse-janitor %s%s\n", PACKAGE_VERSION, test_hooks_build());
 			exit(0);
 		default:
 			fprintf(stderr, "Try 'synapse-janitor --help'.\n");

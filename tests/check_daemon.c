@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The real daemon binary, end to end: a real NOTIFY_SOCKET (an AF_UNIX
- * datagram socket bound here), a policy written here, and a homeserver:
- * the fake Synapse for runs, or a tiny in-process server that refuses the
- * token or never answers. Checks READY=1/STATUS=/WATCHDOG=1/RELOADING=1/
- * STOPPING=1, scheduled runs, SIGUSR1, SIGHUP with a broken and a good
- * policy, SIGTERM mid-scan, the metrics file, and a refused token.
+/* The daemon end to end, in the test build of the program: a real
+ * NOTIFY_SOCKET (an AF_UNIX datagram socket bound here), a policy written
+ * here, and a homeserver: the fake Synapse for runs, or a tiny in-process
+ * server that refuses the token or never answers. Checks READY=1/STATUS=/
+ * WATCHDOG=1/RELOADING=1/STOPPING=1, scheduled runs, SIGUSR1, SIGHUP with
+ * a broken and a good policy, SIGTERM mid-scan, the metrics file, and a
+ * refused token.
  *
  * Exits 77 (skip) when the binary cannot load a policy (--check-config
  * fails), e.g. in a tree without the policy loader. */
@@ -64,12 +65,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The test build: the daemon is the same as the installed one. */
 static const char *binary(void)
 {
-	static char path[512];
-	const char *b = getenv("top_builddir");
+	static char *path;
 
-	snprintf(path, sizeof(path), "%s/synapse-janitor", b ? b : ".");
+	if (!path)
+		path = test_build_path(TEST_PROGRAM);
 	return path;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The deletion path end to end: the real synapse-janitor binary against the
+/* The deletion path end to end: the program (its test build) against the
  * test homeserver, with old- and new-style delete statuses, failing and
  * hanging deletes, 429/5xx on the DELETE and on status polls, the breaker,
  * truncated listings, grace across runs, max_per_run ordering, stale
@@ -127,7 +127,7 @@ static void load_decisions(struct t *t)
 
 static int run_args(struct t *t, const char *const *extra, const char *const *env)
 {
-	char *bin = xasprintf("%s/synapse-janitor", getenv("top_builddir") ? getenv("top_builddir") : ".");
+	char *bin = xasprintf("%s/" TEST_PROGRAM, getenv("top_builddir") ? getenv("top_builddir") : ".");
 	const char *argv[16] = { bin, "--log-target=console", "-c", t->policy };
 	const char *envv[8] = { FAST_POLL };
 	size_t n = 4, m = 1;
@@ -671,7 +671,7 @@ END_TEST
 START_TEST(test_crash_while_polling)
 {
 	struct t t;
-	char *bin = xasprintf("%s/synapse-janitor", getenv("top_builddir") ? getenv("top_builddir") : ".");
+	char *bin = xasprintf("%s/" TEST_PROGRAM, getenv("top_builddir") ? getenv("top_builddir") : ".");
 	const char *argv[] = { bin, "--once", "--log-target=console", "-c", NULL, NULL };
 	const char *env[] = { FAST_POLL, NULL };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* One run, end to end: the real synapse-janitor binary against the test
+/* One run, end to end: the program (its test build) against the test
  * homeserver, with a world whose expected outcome is written beside each
  * room, and with every fault the test homeserver can inject. */
 #include "config.h"
@@ -38,7 +38,7 @@ static char *bin_path(void)
 {
 	const char *top = getenv("top_builddir");
 
-	return xasprintf("%s/synapse-janitor", top ? top : ".");
+	return xasprintf("%s/" TEST_PROGRAM, top ? top : ".");
 }
 
 /* Write the policy from the template, with extra YAML appended. */

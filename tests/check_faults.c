@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The fault matrix: the real synapse-janitor binary against the test
+/* The fault matrix: the program (its test build) against the test
  * homeserver, one table row per fault scenario, each run twice: with a
  * dry-run policy and with a deleting one. Every case checks the exit code,
  * the outcome of the rooms the row names (from the JSONL, all_rooms on),
@@ -379,7 +379,7 @@ static bool endpoint_reached(void *ud)
 static int run(struct t *t, const char *env_extra, int sig)
 {
 	struct signal_when when = { &t->fs, "rooms_list", 2 };
-	char *bin = xasprintf("%s/synapse-janitor", getenv("top_builddir") ? getenv("top_builddir") : ".");
+	char *bin = xasprintf("%s/" TEST_PROGRAM, getenv("top_builddir") ? getenv("top_builddir") : ".");
 	const char *argv[] = { bin, "--once", "--log-target=console", "-c", t->policy, NULL };
 	const char *env[] = { FAST_POLL, env_extra, NULL };
 

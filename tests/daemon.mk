@@ -13,6 +13,7 @@ check_PROGRAMS += check_schedule check_metrics check_daemon
 TESTS += check_schedule check_metrics check_daemon
 check_schedule_SOURCES = tests/check_schedule.c
 check_metrics_SOURCES = tests/check_metrics.c
-# The daemon against the fake homeserver, with a real NOTIFY_SOCKET.
+# The test build of the daemon against the fake homeserver, with a real
+# NOTIFY_SOCKET.
 check_daemon_SOURCES = tests/check_daemon.c
 endif

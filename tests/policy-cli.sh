@@ -5,7 +5,7 @@
 # messages go, what they say).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
-sj="$top_builddir/synapse-janitor"
+sj="$top_builddir/synapse-janitor-test"
 work=$(mktemp -d "${TMPDIR:-/tmp}/policy-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fails=0

@@ -9,7 +9,7 @@ check_duration_SOURCES = tests/check_duration.c
 check_token_SOURCES = tests/check_token.c
 endif
 
-# The command line against the real program: needs nothing but the build.
+# The command line against the test build: needs nothing but the build.
 TESTS += tests/policy-cli.sh
 
 EXTRA_DIST += tests/policies tests/policy-cli.sh

@@ -293,7 +293,8 @@ static bool is_program_under_test(const char *path)
 {
 	const char *base = strrchr(path, '/');
 
-	return strcmp(base ? base + 1 : path, "synapse-janitor") == 0;
+	base = base ? base + 1 : path;
+	return strcmp(base, TEST_PROGRAM) == 0 || strcmp(base, INSTALLED_PROGRAM) == 0;
 }
 
 void test_execv(const char *const argv[])

@@ -10,6 +10,12 @@
 
 struct json_object;
 
+/* The program the end-to-end tests run: the test build, with the test
+ * hooks (src/test-hooks.h) compiled in. And the program make install
+ * installs, which has none. Both are in $top_builddir. */
+#define TEST_PROGRAM "synapse-janitor-test"
+#define INSTALLED_PROGRAM "synapse-janitor"
+
 /* $top_srcdir/rel and $top_builddir/rel, malloc'd ("./rel" when the
  * variable is unset: a suite run by hand in the build directory). */
 char *test_src_path(const char *rel);
@@ -61,7 +67,7 @@ int test_run(const char *const argv[], const char *const env_extra[], int timeou
 int test_run_signal(const char *const argv[], const char *const env_extra[], int timeout_s, int sig,
 		    bool (*when)(void *ud), void *ud, struct test_output *o);
 void test_output_free(struct test_output *o); /* safe on a zeroed struct */
-/* execv, or, for the program under test (synapse-janitor) when
+/* execv, or, for the program (TEST_PROGRAM or INSTALLED_PROGRAM) when
  * $SJ_TEST_WRAPPER is set, execvp of that command line ("valgrind -q ...")
  * followed by argv. Does not return. */
 void test_execv(const char *const argv[]) __attribute__((noreturn));
