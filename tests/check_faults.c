@@ -275,7 +275,7 @@ static void start(struct t *t, int i)
 /* When to send the signal: once the server counted that many requests to
  * that endpoint. */
 struct signal_when {
-	struct fake_server *fs;
+	const struct fake_server *fs;
 	const char *endpoint;
 	int64_t min;
 };
