@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "message-ids.h"
 #include "state.h"
 #include "synapse.h"
+#include "test-hooks.h"
 #include "xmalloc.h"
 #include "clock.h"
 #include "verify.h"
@@ -53,7 +53,6 @@ struct act {
 	char *no_more;             /* why no further DELETE may be sent */
 	bool stopped;              /* interrupted or the token refused */
 	uint64_t poll_first_ms, poll_max_ms;
-	const char *kill_at;       /* test hook, see load_test_hooks */
 	bool *emitted;             /* per candidate: reported */
 };
 
@@ -72,28 +71,13 @@ struct task {
 	struct task *next;
 };
 
-/* Test hooks, read in this one place. SYNAPSE_JANITOR_TEST_POLL_MS="first,max"
- * shortens the status polling; SYNAPSE_JANITOR_TEST_KILL_AT=delete-answered
- * (before the delete_id is saved) or delete-saved (after) kills the process
- * with SIGKILL at that point, for the crash-safety tests. */
+/* The status polling's pace; only the test build (test-hooks.h) may
+ * shorten it. */
 static void load_test_hooks(struct act *a)
 {
-	const char *poll = getenv("SYNAPSE_JANITOR_TEST_POLL_MS");
-	unsigned long first, max;
-
 	a->poll_first_ms = a->ctx->poll_first_ms ? a->ctx->poll_first_ms : STATUS_POLL_FIRST_MS;
 	a->poll_max_ms = a->ctx->poll_max_ms ? a->ctx->poll_max_ms : STATUS_POLL_MAX_MS;
-	if (poll && sscanf(poll, "%lu,%lu", &first, &max) == 2 && first > 0 && max >= first) {
-		a->poll_first_ms = first;
-		a->poll_max_ms = max;
-	}
-	a->kill_at = getenv("SYNAPSE_JANITOR_TEST_KILL_AT");
-}
-
-static void test_kill_point(struct act *a, const char *where)
-{
-	if (a->kill_at && strcmp(a->kill_at, where) == 0)
-		raise(SIGKILL);
+	test_hooks_poll_ms(&a->poll_first_ms, &a->poll_max_ms);
 }
 
 static bool act_should_stop(void *ud)
@@ -497,10 +481,10 @@ static void on_delete_answer(const struct http_response *r, void *ud)
 	res = synapse_classify(r, why, sizeof(why));
 	if (res == SYNAPSE_OK &&
 	    synapse_parse_delete_started(r->body, r->body_len, &id, err, sizeof(err)) == 0) {
-		test_kill_point(a, "delete-answered");
+		test_hooks_kill_point("delete-answered");
 		state_delete_started(a->ctx->state, room_of(t), id, clock_wall_ms());
 		save_state(a);
-		test_kill_point(a, "delete-saved");
+		test_hooks_kill_point("delete-saved");
 		set_delete_id(t, id);
 		log_delete_started(t);
 		start_polling(t, id, clock_wall_ms());

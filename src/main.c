@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "run.h"
 #include "runas.h"
+#include "test-hooks.h"
 #include "token.h"
 
 #define DEFAULT_POLICY SYSCONFDIR "/synapse-janitor/policy.yaml"
@@ -101,7 +102,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			print_help(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("synapse-janitor %s\n", PACKAGE_VERSION);
+			printf("synapse-janitor %s%s\n", PACKAGE_VERSION, test_hooks_build());
 			exit(EXIT_OK);
 		default:
 			fprintf(stderr, "Try 'synapse-janitor --help'.\n");

@@ -14,6 +14,7 @@
 
 #include "act.h"
 #include "state.h"
+#include "suite.h"
 #include "xmalloc.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -455,13 +456,11 @@ START_TEST(test_plan_line_numbers)
 }
 END_TEST
 
-int main(void)
+static Suite *act_suite(void)
 {
 	Suite *su = suite_create("act");
 	TCase *ta = tcase_create("arithmetic");
 	TCase *tp = tcase_create("plan");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(ta, test_breaker, 0, (int)ARRAY_SIZE(breaker_cases));
 	tcase_add_test(ta, test_breaker_nan);
@@ -476,9 +475,10 @@ int main(void)
 	tcase_add_test(tp, test_plan_keeps_settled);
 	tcase_add_test(tp, test_plan_line_numbers);
 	suite_add_tcase(su, tp);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return su;
+}
+
+int main(void)
+{
+	return test_suite_main(act_suite());
 }

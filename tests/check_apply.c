@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "records.h"
+#include "suite.h"
 #include "xmalloc.h"
 #include "buf.h"
 
@@ -92,7 +93,7 @@ START_TEST(test_reader)
 }
 END_TEST
 
-/* Whatever records_csv_cell writes, the reader gives back. */
+/* Whatever report_csv_cell writes, the reader gives back. */
 START_TEST(test_writer_round_trip)
 {
 	static const char *const cells[] = {
@@ -389,13 +390,11 @@ START_TEST(test_random_input)
 }
 END_TEST
 
-int main(void)
+static Suite *apply_suite(void)
 {
 	Suite *s = suite_create("apply");
 	TCase *tc = tcase_create("csv");
 	TCase *tr = tcase_create("rows");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_reader, 0, (int)ARRAY_SIZE(reader_cases));
 	tcase_add_test(tc, test_writer_round_trip);
@@ -410,9 +409,10 @@ int main(void)
 	tcase_add_loop_test(tr, test_bad_files, 0, (int)ARRAY_SIZE(bad_files));
 	tcase_add_test(tr, test_protected_rows_refused);
 	suite_add_tcase(s, tr);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(apply_suite());
 }

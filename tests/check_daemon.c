@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The real daemon binary, end to end: a real NOTIFY_SOCKET (an AF_UNIX
- * datagram socket bound here), a policy written here, and a homeserver:
- * the fake Synapse for runs, or a tiny in-process server that refuses the
- * token or never answers. Checks READY=1/STATUS=/WATCHDOG=1/RELOADING=1/
- * STOPPING=1, scheduled runs, SIGUSR1, SIGHUP with a broken and a good
- * policy and with a new token, SIGTERM mid-scan, the metrics file, and a
+/* The daemon end to end, in the test build of the program: a real
+ * NOTIFY_SOCKET (an AF_UNIX datagram socket bound here), a policy written
+ * here, and a homeserver: the fake Synapse for runs, or a tiny in-process
+ * server that refuses the token or never answers. Checks READY=1/STATUS=/
+ * WATCHDOG=1/RELOADING=1/STOPPING=1, scheduled runs, SIGUSR1, SIGHUP with
+ * a broken and a good policy and with a new token, SIGTERM mid-scan, the metrics file, and a
  * refused token.
  *
  * Exits 77 (skip) when the binary cannot load a policy (--check-config
@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suite.h"
 #include "testlib.h"
 
 /* --- Test environment ------------------------------------------------------ */
@@ -64,12 +65,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The test build: the daemon is the same as the installed one. */
 static const char *binary(void)
 {
-	static char path[512];
-	const char *b = getenv("top_builddir");
+	static char *path;
 
-	snprintf(path, sizeof(path), "%s/synapse-janitor", b ? b : ".");
+	if (!path)
+		path = test_build_path(TEST_PROGRAM);
 	return path;
 }
 
@@ -736,19 +738,11 @@ static bool loader_works(void)
 	return rc == 0;
 }
 
-int main(void)
+static Suite *daemon_suite(void)
 {
-	Suite *s;
+	Suite *s = suite_create("daemon");
 	TCase *live, *mini;
-	SRunner *sr;
-	int failed;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!loader_works()) {
-		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
-		return 77;
-	}
-	s = suite_create("daemon");
 	mini = tcase_create("tiny homeserver");
 	tcase_set_timeout(mini, 60);
 	tcase_add_test(mini, test_refused_token);
@@ -762,9 +756,16 @@ int main(void)
 	tcase_add_test(live, test_reload_rereads_token);
 	tcase_add_test(live, test_sigterm_slow_server);
 	suite_add_tcase(s, live);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_VERBOSE);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!loader_works()) {
+		printf("SKIP: %s --check-config cannot load a policy yet\n", binary());
+		return 77;
+	}
+	setenv("CK_VERBOSITY", "verbose", 0); /* each test's name and time in the log */
+	return test_suite_main(daemon_suite());
 }

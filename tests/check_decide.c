@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "suite.h"
 
 /* ROOM() sets defaults that a case may override. */
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -332,20 +333,19 @@ START_TEST(test_inactive_days)
 }
 END_TEST
 
-int main(void)
+static Suite *decide_suite(void)
 {
 	Suite *s = suite_create("decide");
 	TCase *tc = tcase_create("decide");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_decide_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_skew_boundary);
 	tcase_add_test(tc, test_inactive_days);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(decide_suite());
 }

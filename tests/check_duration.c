@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "duration.h"
+#include "suite.h"
 
 struct parse_case {
 	const char *in;
@@ -196,11 +197,5 @@ static Suite *duration_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(duration_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_suite_main(duration_suite());
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* One run, end to end: the real synapse-janitor binary against the test
+/* One run, end to end: the program (its test build) against the test
  * homeserver, with a world whose expected outcome is written beside each
  * room, and with every fault the test homeserver can inject. */
 #include "config.h"
@@ -12,175 +12,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "suite.h"
 #include "testlib.h"
 #include "xmalloc.h"
 
 #define TOKEN "sj-e2e-S3CRET-7f3a9c"
 
-struct e2e {
-	struct fake_server fs;
-	char *dir;
-	char *policy;
-	struct test_output out;
-	struct json_object *world;     /* the fixture, with "expect" per room */
-	struct json_object *decisions; /* room_id -> outcome, from the JSONL */
-};
+/* Plain keeps are not recorded without all_rooms. */
+static const struct world_spec e2e = { .name = "e2e", .token = TOKEN, .unrecorded = "kept" };
 
-static char *src_path(const char *rel)
+static void start(struct test_world *t)
 {
-	const char *top = getenv("top_srcdir");
-
-	return xasprintf("%s/%s", top ? top : ".", rel);
+	world_start(t, &e2e, NULL);
+	world_write_policy(t, NULL, NULL);
 }
 
-static char *bin_path(void)
+static int run_once(struct test_world *t)
 {
-	const char *top = getenv("top_builddir");
+	static const char *const once[] = { "--once", NULL };
 
-	return xasprintf("%s/synapse-janitor", top ? top : ".");
-}
-
-/* Write the policy from the template, with extra YAML appended. */
-static void write_policy(struct e2e *t, const char *extra)
-{
-	char *tmpl = src_path("tests/e2e/policy.yaml");
-	char *text = test_slurp(tmpl), *port = xasprintf("%d", t->fs.port), *a, *b, *full;
-
-	ck_assert_ptr_nonnull(text);
-	a = test_replace(text, "@PORT@", port);
-	b = test_replace(a, "@DIR@", t->dir);
-	full = xasprintf("%s%s", b, extra ? extra : "");
-	free(t->policy);
-	t->policy = test_write_file(t->dir, "policy.yaml", full, 0600);
-	free(tmpl), free(text), free(port), free(a), free(b), free(full);
-}
-
-static void e2e_start(struct e2e *t, const char *const *fake_args)
-{
-	char *world = src_path("tests/e2e/world.json");
-	const char *args[16] = { "--fixture", world, "--admin-token", TOKEN, NULL };
-	size_t n = 4;
-	char *text;
-
-	memset(t, 0, sizeof(*t));
-	for (; fake_args && *fake_args && n < ARRAY_SIZE(args) - 1; fake_args++)
-		args[n++] = *fake_args;
-	args[n] = NULL;
-	t->dir = test_tmpdir();
-	ck_assert_int_eq(fake_start(&t->fs, args), 0);
-	free(test_write_file(t->dir, "admin-token", TOKEN "\n", 0600));
-	write_policy(t, NULL);
-	text = test_slurp(world);
-	t->world = json_tokener_parse(text);
-	ck_assert_ptr_nonnull(t->world);
-	free(text);
-	free(world);
-}
-
-static void e2e_stop(struct e2e *t)
-{
-	fake_stop(&t->fs);
-	test_output_free(&t->out);
-	test_rmtree(t->dir);
-	free(t->dir);
-	free(t->policy);
-	json_object_put(t->world);
-	json_object_put(t->decisions);
-}
-
-static void load_decisions(struct e2e *t)
-{
-	char *path = xasprintf("%s/decisions.jsonl", t->dir), why[300] = "";
-	struct json_object *reasons = NULL;
-
-	json_object_put(t->decisions);
-	/* one decision per room and run: a duplicate would be a de-duplication bug */
-	ck_assert_msg(test_load_decisions(path, &t->decisions, &reasons, why, sizeof(why)) == 0, "%s", why);
-	json_object_put(reasons);
-	free(path);
-}
-
-/* Runs the binary; returns its exit status. */
-static int run_janitor(struct e2e *t, const char *extra_arg)
-{
-	char *bin = bin_path();
-	const char *argv[] = { bin, "--once", "--log-target=console", "-c", t->policy, extra_arg, NULL };
-	int r;
-
-	test_output_free(&t->out);
-	r = test_run(argv, NULL, 60, &t->out);
-	ck_assert_int_ge(r, 0);
-	free(bin);
-	load_decisions(t);
-	return t->out.exit_status;
-}
-
-static const char *outcome_of(struct e2e *t, const char *room_id)
-{
-	struct json_object *o;
-
-	if (!json_object_object_get_ex(t->decisions, room_id, &o))
-		return "kept"; /* plain keeps are not recorded without all_rooms */
-	return json_object_get_string(o);
-}
-
-static int64_t stat_count(struct e2e *t, const char *endpoint)
-{
-	struct json_object *stats, *req, *v;
-	int64_t n = 0;
-
-	ck_assert_int_eq(fake_stats(&t->fs, &stats), 0);
-	if (json_object_object_get_ex(stats, "requests", &req) && json_object_object_get_ex(req, endpoint, &v))
-		n = json_object_get_int64(v);
-	json_object_put(stats);
-	return n;
-}
-
-static int64_t total_deletes(struct e2e *t)
-{
-	struct json_object *stats, *deletes;
-	int64_t n = 0;
-
-	ck_assert_int_eq(fake_stats(&t->fs, &stats), 0);
-	if (json_object_object_get_ex(stats, "deletes", &deletes)) {
-		json_object_object_foreach(deletes, k, v) {
-			(void)k;
-			n += json_object_get_int64(v);
-		}
-	}
-	json_object_put(stats);
-	return n;
-}
-
-static void assert_token_absent(struct e2e *t)
-{
-	const char *files[] = { "candidates.csv", "decisions.jsonl", "state.json" };
-
-	ck_assert_msg(!strstr(t->out.out, TOKEN), "token on stdout");
-	ck_assert_msg(!strstr(t->out.err, TOKEN), "token on stderr");
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char *path = xasprintf("%s/%s", t->dir, files[i]), *text = test_slurp(path);
-
-		ck_assert_msg(!text || !strstr(text, TOKEN), "token in %s", files[i]);
-		free(text);
-		free(path);
-	}
+	return world_run(t, once, NULL);
 }
 
 /* Every room gets the outcome the fixture expects, or, under a fault, at
  * worst kept_unknown: a fault never makes a room a candidate. */
-static void assert_outcomes(struct e2e *t, bool exact)
+static void assert_outcomes(struct test_world *t, bool exact)
 {
 	struct json_object *rooms;
 
-	ck_assert(json_object_object_get_ex(t->world, "rooms", &rooms));
+	ck_assert(json_object_object_get_ex(t->fixture, "rooms", &rooms));
 	for (size_t i = 0; i < json_object_array_length(rooms); i++) {
 		struct json_object *room = json_object_array_get_idx(rooms, i), *id, *expect;
 		const char *got, *want;
 
 		json_object_object_get_ex(room, "room_id", &id);
 		json_object_object_get_ex(room, "expect", &expect);
-		got = outcome_of(t, json_object_get_string(id));
+		got = world_outcome(t, json_object_get_string(id));
 		want = json_object_get_string(expect);
 		/* Under a fault a room may be kept in doubt, or not decided at all
 		 * (the run stopped, or its row was unusable), but never become a
@@ -191,12 +58,12 @@ static void assert_outcomes(struct e2e *t, bool exact)
 	}
 }
 
-static int64_t expected_lookups(struct e2e *t)
+static int64_t expected_lookups(struct test_world *t)
 {
 	struct json_object *rooms;
 	int64_t n = 0;
 
-	json_object_object_get_ex(t->world, "rooms", &rooms);
+	json_object_object_get_ex(t->fixture, "rooms", &rooms);
 	for (size_t i = 0; i < json_object_array_length(rooms); i++) {
 		struct json_object *v;
 
@@ -208,50 +75,50 @@ static int64_t expected_lookups(struct e2e *t)
 
 START_TEST(test_dry_run_world)
 {
-	struct e2e t;
+	struct test_world t;
 	char *csv_path, *csv;
 
-	e2e_start(&t, NULL);
-	ck_assert_int_eq(run_janitor(&t, NULL), 0);
+	start(&t);
+	ck_assert_int_eq(run_once(&t), 0);
 	assert_outcomes(&t, true);
 	ck_assert_ptr_nonnull(strstr(t.out.err, "scanned 18 rooms"));
 	ck_assert_ptr_nonnull(strstr(t.out.err, "(dry-run, nothing deleted)"));
 	ck_assert_ptr_nonnull(strstr(t.out.err, "would_delete !abandoned:test.local"));
 	/* Lazy evaluation: only rooms passing the member conditions cost a lookup. */
-	ck_assert_int_eq(stat_count(&t, "forward_extremities"), expected_lookups(&t));
-	ck_assert_int_eq(stat_count(&t, "timestamp_to_event"), 3);
-	ck_assert_int_eq(stat_count(&t, "messages"), 0);
+	ck_assert_int_eq(world_requests(&t, "forward_extremities"), expected_lookups(&t));
+	ck_assert_int_eq(world_requests(&t, "timestamp_to_event"), 3);
+	ck_assert_int_eq(world_requests(&t, "messages"), 0);
 	/* The admin check, then 18 rooms in pages of 5: the pages after the
 	 * first are asked for two at a time, but never past total_rooms, so no
 	 * request is wasted. */
-	ck_assert_int_eq(stat_count(&t, "rooms_list"), 1 + 4);
-	ck_assert_int_eq(total_deletes(&t), 0);
-	csv_path = xasprintf("%s/candidates.csv", t.dir);
+	ck_assert_int_eq(world_requests(&t, "rooms_list"), 1 + 4);
+	ck_assert_int_eq(world_total_deletes(&t), 0);
+	csv_path = world_path(&t, "candidates.csv");
 	csv = test_slurp(csv_path);
 	ck_assert_ptr_nonnull(csv);
 	ck_assert_ptr_nonnull(strstr(csv, "run_id,time,room_id,name,canonical_alias,"));
 	/* the hostile name is quoted and guarded in the CSV */
 	ck_assert_ptr_nonnull(strstr(csv, ",\"'=HYPERLINK(\"\"http://x\"\"),\nsecond line,"));
 	ck_assert_int_eq((int)json_object_object_length(t.decisions), 14);
-	assert_token_absent(&t);
+	world_assert_no_token(&t);
 	free(csv);
 	free(csv_path);
-	e2e_stop(&t);
+	world_stop(&t);
 }
 END_TEST
 
 START_TEST(test_activity_messages)
 {
-	struct e2e t;
+	struct test_world t;
 
-	e2e_start(&t, NULL);
-	write_policy(&t, "activity: messages\n");
-	ck_assert_int_eq(run_janitor(&t, NULL), 0);
-	ck_assert_int_eq(stat_count(&t, "forward_extremities"), 0);
-	ck_assert_int_gt(stat_count(&t, "messages"), 0);
-	ck_assert_str_eq(outcome_of(&t, "!team:test.local"), "kept");
-	ck_assert_str_ne(outcome_of(&t, "!busy:test.local"), "would_delete");
-	e2e_stop(&t);
+	start(&t);
+	world_write_policy(&t, NULL, "activity: messages\n");
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_int_eq(world_requests(&t, "forward_extremities"), 0);
+	ck_assert_int_gt(world_requests(&t, "messages"), 0);
+	ck_assert_str_eq(world_outcome(&t, "!team:test.local"), "kept");
+	ck_assert_str_ne(world_outcome(&t, "!busy:test.local"), "would_delete");
+	world_stop(&t);
 }
 END_TEST
 
@@ -316,21 +183,21 @@ static const struct fault_case fault_cases[] = {
 START_TEST(test_faults)
 {
 	const struct fault_case *c = &fault_cases[_i];
-	struct e2e t;
+	struct test_world t;
 	int code;
 
-	e2e_start(&t, NULL);
+	start(&t);
 	ck_assert_int_eq(fake_set_faults(&t.fs, c->faults), 0);
-	code = run_janitor(&t, NULL);
+	code = run_once(&t);
 	ck_assert_msg(code == c->want_exit, "%s: exit %d, want %d\n%s", c->what, code, c->want_exit,
 		      t.out.err);
 	if (c->want_text)
 		ck_assert_msg(strstr(t.out.err, c->want_text), "%s: stderr lacks \"%s\":\n%s", c->what,
 			      c->want_text, t.out.err);
 	assert_outcomes(&t, c->exact);
-	ck_assert_int_eq(total_deletes(&t), 0);
-	assert_token_absent(&t);
-	e2e_stop(&t);
+	ck_assert_int_eq(world_total_deletes(&t), 0);
+	world_assert_no_token(&t);
+	world_stop(&t);
 }
 END_TEST
 
@@ -348,69 +215,66 @@ static const struct auth_case auth_cases[] = {
 START_TEST(test_auth_refused)
 {
 	const struct auth_case *c = &auth_cases[_i];
-	struct e2e t;
+	struct test_world t;
 	char *line = xasprintf("%s\n", c->token);
 
-	e2e_start(&t, NULL);
+	start(&t);
 	free(test_write_file(t.dir, "admin-token", line, 0600));
-	ck_assert_int_eq(run_janitor(&t, NULL), 1);
+	ck_assert_int_eq(run_once(&t), 1);
 	ck_assert_msg(strstr(t.out.err, c->want_text), "%s:\n%s", c->what, t.out.err);
 	ck_assert_int_eq((int)json_object_object_length(t.decisions), 0);
-	ck_assert_int_le(stat_count(&t, "rooms_list"), 1); /* at most the admin check */
+	ck_assert_int_le(world_requests(&t, "rooms_list"), 1); /* at most the admin check */
 	ck_assert_msg(!strstr(t.out.err, c->token), "the refused token was printed");
 	free(line);
-	e2e_stop(&t);
+	world_stop(&t);
 }
 END_TEST
 
 START_TEST(test_token_file_refused)
 {
-	struct e2e t;
+	struct test_world t;
 	char *path;
 
-	e2e_start(&t, NULL);
-	path = xasprintf("%s/admin-token", t.dir);
+	start(&t);
+	path = world_path(&t, "admin-token");
 	ck_assert_int_eq(chmod(path, 0644), 0);
-	ck_assert_int_eq(run_janitor(&t, NULL), 2);
+	ck_assert_int_eq(run_once(&t), 2);
 	ck_assert_ptr_nonnull(strstr(t.out.err, path));
-	ck_assert_int_eq(stat_count(&t, "server_version") + stat_count(&t, "rooms_list"), 0);
+	ck_assert_int_eq(world_requests(&t, "server_version") + world_requests(&t, "rooms_list"), 0);
 	free(path);
-	e2e_stop(&t);
+	world_stop(&t);
 }
 END_TEST
 
 START_TEST(test_server_unreachable)
 {
-	struct e2e t;
+	struct test_world t;
 
-	e2e_start(&t, NULL);
+	start(&t);
 	fake_stop(&t.fs); /* the port is now closed */
-	ck_assert_int_eq(run_janitor(&t, NULL), 1);
+	ck_assert_int_eq(run_once(&t), 1);
 	ck_assert_ptr_nonnull(strstr(t.out.err, "server_version"));
-	t.fs.pid = 0;
-	e2e_stop(&t);
+	world_stop(&t);
 }
 END_TEST
 
 START_TEST(test_v12_ids_escaped)
 {
-	struct e2e t;
+	struct test_world t;
 
-	e2e_start(&t, NULL);
-	ck_assert_int_eq(run_janitor(&t, NULL), 0);
-	ck_assert_str_eq(outcome_of(&t, "!AbCdEfGhIjKlMnOpQrStUv"), "would_delete");
-	ck_assert_str_eq(outcome_of(&t, "!announce:test.local"), "protected");
-	ck_assert_int_ge(stat_count(&t, "directory"), 1);
-	e2e_stop(&t);
+	start(&t);
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_str_eq(world_outcome(&t, "!AbCdEfGhIjKlMnOpQrStUv"), "would_delete");
+	ck_assert_str_eq(world_outcome(&t, "!announce:test.local"), "protected");
+	ck_assert_int_ge(world_requests(&t, "directory"), 1);
+	world_stop(&t);
 }
 END_TEST
 
-int main(void)
+static Suite *e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
 	TCase *tc = tcase_create("run");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dry_run_world);
@@ -421,9 +285,10 @@ int main(void)
 	tcase_add_test(tc, test_server_unreachable);
 	tcase_add_test(tc, test_v12_ids_escaped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(e2e_suite());
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suite.h"
 #include "testlib.h"
 
 #define ADMIN "admin-secret-token"
@@ -1458,13 +1459,11 @@ START_TEST(test_cli)
 }
 END_TEST
 
-int main(void)
+static Suite *fake_synapse_suite(void)
 {
 	Suite *s = suite_create("fake_synapse");
 	TCase *api = tcase_create("api"), *del = tcase_create("delete"), *flt = tcase_create("faults"),
 	      *gen = tcase_create("generate");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(api, 60);
 	tcase_set_timeout(del, 60);
@@ -1507,9 +1506,10 @@ int main(void)
 	suite_add_tcase(s, del);
 	suite_add_tcase(s, flt);
 	suite_add_tcase(s, gen);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(fake_synapse_suite());
 }

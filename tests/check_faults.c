@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The fault matrix: the real synapse-janitor binary against the test
+/* The fault matrix: the program (its test build) against the test
  * homeserver, one table row per fault scenario, each run twice: with a
  * dry-run policy and with a deleting one. Every case checks the exit code,
  * the outcome of the rooms the row names (from the JSONL, all_rooms on),
@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "apply.h"
 #include "state.h"
+#include "suite.h"
 #include "testlib.h"
 #include "xmalloc.h"
 #include "clock.h"
@@ -319,113 +319,36 @@ static const struct row rows[] = {
 
 /* ---- one case ---- */
 
+static const struct world_spec faults_world = {
+	.name = "faults", .token = TOKEN, .unrecorded = "-", .env = { FAST_POLL },
+};
+
 struct t {
 	const struct row *row;
 	enum mode mode;
-	struct fake_server fs;
-	char *dir;
-	char *policy;
-	struct test_output out;
-	struct json_object *world;     /* the fixture */
-	struct json_object *decisions; /* room_id -> outcome of the last run */
-	struct json_object *reasons;   /* room_id -> reason */
+	struct test_world w;
 };
-
-static char *src_path(const char *rel)
-{
-	const char *top = getenv("top_srcdir");
-
-	return xasprintf("%s/%s", top ? top : ".", rel);
-}
-
-static char *dir_file(const struct t *t, const char *name)
-{
-	return xasprintf("%s/%s", t->dir, name);
-}
-
-static void write_policy(struct t *t)
-{
-	static const char *const keys[] = { "@PORT@", "@DIR@", "@TIMEOUT@", "@DELETE_TIMEOUT@" };
-	char *tmpl = src_path("tests/faults/policy.yaml"), *text = test_slurp(tmpl);
-	char *port = xasprintf("%d", t->fs.port), *full;
-	const char *vals[] = { port, t->dir, t->row->timeout ? t->row->timeout : "2s",
-			       t->row->delete_timeout ? t->row->delete_timeout : "10s" };
-
-	ck_assert_ptr_nonnull(text);
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		char *next = test_replace(text, keys[i], vals[i]);
-
-		free(text);
-		text = next;
-	}
-	full = xasprintf("%sdry_run: %s\n", text, t->mode == DRY ? "true" : "false");
-	t->policy = test_write_file(t->dir, "policy.yaml", full, 0600);
-	ck_assert_ptr_nonnull(t->policy);
-	free(tmpl), free(text), free(port), free(full);
-}
 
 static void start(struct t *t, int i)
 {
-	char *world = src_path("tests/faults/world.json"), *text = test_slurp(world);
-	const char *args[] = { "--fixture", world, "--admin-token", TOKEN, NULL };
+	const char *subst[] = { "@TIMEOUT@", NULL, "@DELETE_TIMEOUT@", NULL, NULL };
+	char *tail;
 
 	memset(t, 0, sizeof(*t));
 	t->row = &rows[i / 2];
 	t->mode = i % 2 ? DEL : DRY;
-	t->dir = test_tmpdir();
-	ck_assert_ptr_nonnull(t->dir);
-	ck_assert_ptr_nonnull(text);
-	t->world = json_tokener_parse(text);
-	ck_assert_ptr_nonnull(t->world);
-	ck_assert_int_eq(fake_start(&t->fs, args), 0);
-	free(test_write_file(t->dir, "admin-token", TOKEN "\n", 0600));
-	write_policy(t);
-	free(world);
-	free(text);
-}
-
-static void stop(struct t *t)
-{
-	fake_stop(&t->fs);
-	test_output_free(&t->out);
-	test_rmtree(t->dir);
-	free(t->dir);
-	free(t->policy);
-	json_object_put(t->world);
-	json_object_put(t->decisions);
-	json_object_put(t->reasons);
-}
-
-/* The decisions of the newest run in the (appended) JSONL. */
-static void load_decisions(struct t *t)
-{
-	char *path = dir_file(t, "decisions.jsonl"), why[300] = "";
-
-	json_object_put(t->decisions);
-	json_object_put(t->reasons);
-	ck_assert_msg(test_load_decisions(path, &t->decisions, &t->reasons, why, sizeof(why)) == 0, "%s",
-		      why);
-	free(path);
-}
-
-static const char *outcome_of(const struct t *t, const char *room)
-{
-	struct json_object *o;
-
-	return json_object_object_get_ex(t->decisions, room, &o) ? json_object_get_string(o) : "-";
-}
-
-static const char *reason_of(const struct t *t, const char *room)
-{
-	struct json_object *o;
-
-	return json_object_object_get_ex(t->reasons, room, &o) && o ? json_object_get_string(o) : "";
+	subst[1] = t->row->timeout ? t->row->timeout : "2s";
+	subst[3] = t->row->delete_timeout ? t->row->delete_timeout : "10s";
+	tail = xasprintf("dry_run: %s\n", t->mode == DRY ? "true" : "false");
+	world_start(&t->w, &faults_world, NULL);
+	world_write_policy(&t->w, subst, tail);
+	free(tail);
 }
 
 /* When to send the signal: once the server counted that many requests to
  * that endpoint. */
 struct signal_when {
-	struct fake_server *fs;
+	const struct fake_server *fs;
 	const char *endpoint;
 	int64_t min;
 };
@@ -433,16 +356,8 @@ struct signal_when {
 static bool endpoint_reached(void *ud)
 {
 	struct signal_when *w = ud;
-	struct json_object *stats, *req, *v;
-	bool reached = false;
 
-	if (fake_stats(w->fs, &stats) < 0)
-		return false;
-	if (json_object_object_get_ex(stats, "requests", &req) &&
-	    json_object_object_get_ex(req, w->endpoint, &v))
-		reached = json_object_get_int64(v) >= w->min;
-	json_object_put(stats);
-	return reached;
+	return fake_requests(w->fs, w->endpoint) >= w->min;
 }
 
 /* Runs synapse-janitor --once; env_extra may be NULL; sig (0: none) is sent
@@ -450,20 +365,14 @@ static bool endpoint_reached(void *ud)
  * or, for TERM_DEL, once a DELETE was sent. */
 static int run(struct t *t, const char *env_extra, int sig)
 {
-	struct signal_when when = { &t->fs, "rooms_list", 2 };
-	char *bin = xasprintf("%s/synapse-janitor", getenv("top_builddir") ? getenv("top_builddir") : ".");
-	const char *argv[] = { bin, "--once", "--log-target=console", "-c", t->policy, NULL };
-	const char *env[] = { FAST_POLL, env_extra, NULL };
+	struct signal_when when = { &t->w.fs, "rooms_list", 2 };
+	const char *args[] = { "--once", NULL }, *env[] = { env_extra, NULL };
 
-	test_output_free(&t->out);
 	if (t->row->kind == TERM_DEL) {
 		when.endpoint = "delete";
 		when.min = 1;
 	}
-	ck_assert_int_eq(test_run_signal(argv, env, 60, sig, sig ? endpoint_reached : NULL, &when, &t->out), 0);
-	free(bin);
-	load_decisions(t);
-	return t->out.exit_status;
+	return world_run_signal(&t->w, args, env, sig, sig ? endpoint_reached : NULL, &when);
 }
 
 /* ---- the checks of every case ---- */
@@ -496,8 +405,8 @@ static void check_spec(const struct t *t, const char *spec, const char *skip)
 		if (skip && spec_names(skip, tok))
 			continue;
 		id = room_id(tok);
-		ck_assert_msg(strcmp(outcome_of(t, id), eq + 1) == 0, "%s: %s (%s), want %s\nstderr:\n%s", id,
-			      outcome_of(t, id), reason_of(t, id), eq + 1, t->out.err);
+		ck_assert_msg(strcmp(world_outcome(&t->w, id), eq + 1) == 0, "%s: %s (%s), want %s\nstderr:\n%s", id,
+			      world_outcome(&t->w, id), world_reason(&t->w, id), eq + 1, t->w.out.err);
 		free(id);
 	}
 	free(copy);
@@ -513,18 +422,6 @@ static void check_outcomes(const struct t *t)
 		check_spec(t, baseline[t->mode], want);
 }
 
-/* room_id -> DELETEs received, from the test homeserver. */
-static struct json_object *server_deletes(const struct t *t)
-{
-	struct json_object *stats, *deletes;
-
-	ck_assert_int_eq(fake_stats((struct fake_server *)&t->fs, &stats), 0);
-	ck_assert(json_object_object_get_ex(stats, "deletes", &deletes));
-	json_object_get(deletes);
-	json_object_put(stats);
-	return deletes;
-}
-
 static int64_t deletes_of(struct json_object *deletes, const char *room)
 {
 	struct json_object *v;
@@ -536,7 +433,7 @@ static int64_t deletes_of(struct json_object *deletes, const char *room)
  * deleted; the total is what the row expects. */
 static void check_deletes(const struct t *t, int want_total)
 {
-	struct json_object *deletes = server_deletes(t), *rooms, *mark, *id;
+	struct json_object *deletes = world_deletes(&t->w), *rooms, *mark, *id;
 	int64_t total = 0;
 
 	json_object_object_foreach(deletes, room, n) {
@@ -544,7 +441,7 @@ static void check_deletes(const struct t *t, int want_total)
 			      (long long)json_object_get_int64(n));
 		total += json_object_get_int64(n);
 	}
-	ck_assert(json_object_object_get_ex(t->world, "rooms", &rooms));
+	ck_assert(json_object_object_get_ex(t->w.fixture, "rooms", &rooms));
 	for (size_t i = 0; i < json_object_array_length(rooms); i++) {
 		struct json_object *r = json_object_array_get_idx(rooms, i);
 		const char *rid;
@@ -555,18 +452,18 @@ static void check_deletes(const struct t *t, int want_total)
 		    !(t->row->update_room && strcmp(t->row->update_room, rid) == 0))
 			continue;
 		ck_assert_msg(deletes_of(deletes, rid) == 0, "must-keep room %s received a DELETE", rid);
-		ck_assert_msg(strcmp(outcome_of(t, rid), "deleted") != 0, "must-keep room %s deleted", rid);
+		ck_assert_msg(strcmp(world_outcome(&t->w, rid), "deleted") != 0, "must-keep room %s deleted", rid);
 	}
 	if (want_total >= 0)
 		ck_assert_msg(total == want_total, "%lld DELETEs, want %d\nstderr:\n%s", (long long)total,
-			      want_total, t->out.err);
+			      want_total, t->w.out.err);
 	json_object_put(deletes);
 }
 
 /* The state file, when there is one, is one the daemon's loader accepts. */
 static void check_state_file(const struct t *t)
 {
-	char *path = dir_file(t, "state.json"), why[512];
+	char *path = world_path(&t->w, "state.json"), why[512];
 	struct state *s = NULL;
 	struct stat st;
 	int r;
@@ -579,32 +476,12 @@ static void check_state_file(const struct t *t)
 	free(path);
 }
 
-static void check_no_token_in(const char *what, const char *text)
-{
-	ck_assert_msg(!text || !strstr(text, TOKEN), "the access token appears in %s", what);
-}
-
-static void check_no_token(const struct t *t)
-{
-	static const char *const files[] = { "candidates.csv", "decisions.jsonl", "state.json", "janitor.prom" };
-
-	check_no_token_in("stdout", t->out.out);
-	check_no_token_in("stderr", t->out.err);
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char *path = dir_file(t, files[i]), *text = test_slurp(path);
-
-		check_no_token_in(files[i], text);
-		free(text);
-		free(path);
-	}
-}
-
 /* Under --enable-sanitizers a report may end in the exit code a row
  * expects anyway (1): look for it on stderr too. */
 static void check_no_sanitizer_report(const struct t *t)
 {
-	ck_assert_msg(!strstr(t->out.err, "Sanitizer") && !strstr(t->out.err, "runtime error:"),
-		      "sanitizer report:\n%s", t->out.err);
+	ck_assert_msg(!strstr(t->w.out.err, "Sanitizer") && !strstr(t->w.out.err, "runtime error:"),
+		      "sanitizer report:\n%s", t->w.out.err);
 }
 
 /* The CSV of a run that listed every room is in place whatever the exit
@@ -612,7 +489,7 @@ static void check_no_sanitizer_report(const struct t *t)
  * finish listing writes none (each case starts without one). */
 static void check_csv(const struct t *t)
 {
-	char *path = dir_file(t, "candidates.csv"), *text = test_slurp(path), err[200];
+	char *path = world_path(&t->w, "candidates.csv"), *text = test_slurp(path), err[200];
 	struct csv_reader r;
 	struct csv_record rec = { 0 };
 	size_t n_rows = 0;
@@ -623,18 +500,18 @@ static void check_csv(const struct t *t)
 		free(path);
 		return;
 	}
-	ck_assert_msg(text, "no %s after the run (exit %d)\n%s", path, t->out.exit_status, t->out.err);
+	ck_assert_msg(text, "no %s after the run (exit %d)\n%s", path, t->w.out.exit_status, t->w.out.err);
 	apply_csv_init(&r, text, strlen(text));
 	ck_assert_int_eq(apply_csv_next(&r, &rec, err, sizeof(err)), 1); /* the header */
 	while ((k = apply_csv_next(&r, &rec, err, sizeof(err))) == 1) {
 		const char *room = rec.fields[2], *outcome = rec.fields[14];
 
-		ck_assert_msg(strcmp(outcome, outcome_of(t, room)) == 0, "%s: %s in the CSV, %s in the JSONL",
-			      room, outcome, outcome_of(t, room));
+		ck_assert_msg(strcmp(outcome, world_outcome(&t->w, room)) == 0, "%s: %s in the CSV, %s in the JSONL",
+			      room, outcome, world_outcome(&t->w, room));
 		n_rows++;
 	}
 	ck_assert_msg(k == 0, "CSV: %s", err);
-	ck_assert_uint_eq(n_rows, json_object_object_length(t->decisions));
+	ck_assert_uint_eq(n_rows, json_object_object_length(t->w.decisions));
 	apply_csv_record_free(&rec);
 	free(text);
 	free(path);
@@ -644,9 +521,9 @@ static void check_csv(const struct t *t)
  * 1 exactly when the run exited 0. */
 static void check_metrics(const struct t *t)
 {
-	char *path = dir_file(t, "janitor.prom"), *text = test_slurp(path), *want;
+	char *path = world_path(&t->w, "janitor.prom"), *text = test_slurp(path), *want;
 
-	want = xasprintf("synapse_janitor_last_run_success %d\n", t->out.exit_status == 0);
+	want = xasprintf("synapse_janitor_last_run_success %d\n", t->w.out.exit_status == 0);
 	ck_assert_msg(text && strstr(text, want), "%s lacks \"%s\":\n%s", path, want, text ? text : "(none)");
 	free(want);
 	free(text);
@@ -658,35 +535,20 @@ static void check_all(const struct t *t)
 	int want = t->row->exit[t->mode];
 
 	check_no_sanitizer_report(t);
-	ck_assert_msg(t->out.exit_status == want, "exit %d, want %d\nstderr:\n%s", t->out.exit_status, want,
-		      t->out.err);
+	ck_assert_msg(t->w.out.exit_status == want, "exit %d, want %d\nstderr:\n%s", t->w.out.exit_status, want,
+		      t->w.out.err);
 	if (t->row->err_has)
-		ck_assert_msg(strstr(t->out.err, t->row->err_has), "stderr lacks \"%s\":\n%s", t->row->err_has,
-			      t->out.err);
+		ck_assert_msg(strstr(t->w.out.err, t->row->err_has), "stderr lacks \"%s\":\n%s", t->row->err_has,
+			      t->w.out.err);
 	check_outcomes(t);
 	check_deletes(t, t->row->deletes[t->mode]);
 	check_state_file(t);
-	check_no_token(t);
+	world_assert_no_token(&t->w);
 	check_metrics(t);
 	check_csv(t);
 }
 
 /* ---- the kinds of rows ---- */
-
-/* The phase of room's entry in the state file, "" when none. */
-static char *state_phase(const struct t *t, const char *room)
-{
-	char *path = dir_file(t, "state.json"), *text = test_slurp(path), *phase;
-	struct json_object *o = text ? json_tokener_parse(text) : NULL, *dels, *d, *p;
-
-	phase = xstrdup(o && json_object_object_get_ex(o, "deletes", &dels) &&
-			json_object_object_get_ex(dels, room, &d) && json_object_object_get_ex(d, "phase", &p)
-			? json_object_get_string(p) : "");
-	json_object_put(o);
-	free(text);
-	free(path);
-	return phase;
-}
 
 /* SIGKILL right after the DELETE of the first room (!dead1, the longest
  * inactive) is answered: the intent is saved, the delete_id is not. The next
@@ -698,15 +560,15 @@ static void kill_case(struct t *t)
 	char *phase;
 	int code = run(t, "SYNAPSE_JANITOR_TEST_KILL_AT=delete-answered", 0);
 
-	check_no_token(t);
+	world_assert_no_token(&t->w);
 	check_state_file(t);
 	check_deletes(t, -1);
 	if (t->mode == DEL) {
-		ck_assert_msg(code == 128 + SIGKILL, "exit %d, want killed\n%s", code, t->out.err);
-		deletes = server_deletes(t);
+		ck_assert_msg(code == 128 + SIGKILL, "exit %d, want killed\n%s", code, t->w.out.err);
+		deletes = world_deletes(&t->w);
 		ck_assert_int_eq(deletes_of(deletes, dead1), 1);
 		json_object_put(deletes);
-		phase = state_phase(t, dead1);
+		phase = world_state_phase(&t->w, dead1);
 		ck_assert_str_eq(phase, "requested");
 		free(phase);
 	} else {
@@ -715,12 +577,12 @@ static void kill_case(struct t *t)
 	for (int runs = 0; runs < 4; runs++) {
 		run(t, NULL, 0);
 		check_deletes(t, -1);
-		if (strcmp(outcome_of(t, dead1), settled) == 0)
+		if (strcmp(world_outcome(&t->w, dead1), settled) == 0)
 			break;
 	}
 	check_all(t);
 	if (t->mode == DEL) {
-		phase = state_phase(t, dead1);
+		phase = world_state_phase(&t->w, dead1);
 		ck_assert_str_eq(phase, "completed");
 		free(phase);
 	}
@@ -731,10 +593,10 @@ static void kill_case(struct t *t)
 static void term_case(struct t *t)
 {
 	run(t, NULL, SIGTERM);
-	ck_assert_msg(t->out.signal_to_exit_ms >= 0, "SIGTERM never sent (the scan did not start)\n%s",
-		      t->out.err);
-	ck_assert_msg(t->out.signal_to_exit_ms < 5000, "%ld ms from SIGTERM to the exit",
-		      t->out.signal_to_exit_ms);
+	ck_assert_msg(t->w.out.signal_to_exit_ms >= 0, "SIGTERM never sent (the scan did not start)\n%s",
+		      t->w.out.err);
+	ck_assert_msg(t->w.out.signal_to_exit_ms < 5000, "%ld ms from SIGTERM to the exit",
+		      t->w.out.signal_to_exit_ms);
 	check_all(t);
 }
 
@@ -749,28 +611,28 @@ static void term_del_case(struct t *t)
 	char *phase;
 
 	run(t, NULL, SIGTERM);
-	check_no_token(t);
+	world_assert_no_token(&t->w);
 	check_state_file(t);
 	check_deletes(t, t->mode == DEL ? 1 : 0);
 	if (t->mode == DEL) {
-		ck_assert_msg(t->out.signal_to_exit_ms >= 0 && t->out.signal_to_exit_ms < 5000,
-			      "%ld ms from SIGTERM to the exit", t->out.signal_to_exit_ms);
-		ck_assert_msg(t->out.exit_status == 1, "exit %d, want 1\n%s", t->out.exit_status, t->out.err);
-		ck_assert_msg(strstr(t->out.err, "interrupted"), "stderr:\n%s", t->out.err);
-		ck_assert_str_eq(outcome_of(t, dead1), "deferred");
-		ck_assert_str_eq(outcome_of(t, "!dead2" SERVER), "deferred");
-		deletes = server_deletes(t);
+		ck_assert_msg(t->w.out.signal_to_exit_ms >= 0 && t->w.out.signal_to_exit_ms < 5000,
+			      "%ld ms from SIGTERM to the exit", t->w.out.signal_to_exit_ms);
+		ck_assert_msg(t->w.out.exit_status == 1, "exit %d, want 1\n%s", t->w.out.exit_status, t->w.out.err);
+		ck_assert_msg(strstr(t->w.out.err, "interrupted"), "stderr:\n%s", t->w.out.err);
+		ck_assert_str_eq(world_outcome(&t->w, dead1), "deferred");
+		ck_assert_str_eq(world_outcome(&t->w, "!dead2" SERVER), "deferred");
+		deletes = world_deletes(&t->w);
 		ck_assert_int_eq(deletes_of(deletes, dead1), 1);
 		json_object_put(deletes);
 		/* the delete_id is saved unless the signal came before the answer */
-		phase = state_phase(t, dead1);
+		phase = world_state_phase(&t->w, dead1);
 		ck_assert_msg(strcmp(phase, "pending") == 0 || strcmp(phase, "requested") == 0, "phase %s", phase);
 		free(phase);
 	} else {
-		ck_assert_int_eq(t->out.signal_to_exit_ms, -1);
-		ck_assert_int_eq(t->out.exit_status, 0);
+		ck_assert_int_eq(t->w.out.signal_to_exit_ms, -1);
+		ck_assert_int_eq(t->w.out.exit_status, 0);
 	}
-	ck_assert_int_eq(fake_set_faults(&t->fs, "{\"faults\":[]}"), 0);
+	ck_assert_int_eq(fake_set_faults(&t->w.fs, "{\"faults\":[]}"), 0);
 	run(t, NULL, 0);
 	check_all(t);
 }
@@ -779,20 +641,14 @@ static void term_del_case(struct t *t)
  * or deleted, the directory still there for the admin. */
 static void state_dir_case(struct t *t)
 {
-	char *path = dir_file(t, "state.json");
+	char *path = world_path(&t->w, "state.json");
 	struct stat st;
-	DIR *d;
-	struct dirent *e;
 
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	run(t, NULL, 0);
 	check_all(t);
 	ck_assert_msg(stat(path, &st) == 0 && S_ISDIR(st.st_mode), "%s was moved", path);
-	d = opendir(t->dir);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		ck_assert_msg(strncmp(e->d_name, "state.json.corrupt-", 19) != 0, "%s moved aside", path);
-	closedir(d);
+	ck_assert_int_eq(world_count_files(&t->w, "state.json.corrupt-"), 0);
 	rmdir(path);
 	free(path);
 }
@@ -800,20 +656,11 @@ static void state_dir_case(struct t *t)
 /* Garbage in the state file: moved aside, nothing deleted this run. */
 static void corrupt_case(struct t *t)
 {
-	DIR *d;
-	struct dirent *e;
-	int aside = 0;
-
-	free(test_write_file(t->dir, "state.json", "{\"version\":1,\"candidates\":{\"!x", 0600));
+	free(test_write_file(t->w.dir, "state.json", "{\"version\":1,\"candidates\":{\"!x", 0600));
 	run(t, NULL, 0);
 	check_all(t);
-	ck_assert_msg(strstr(t->out.err, "nothing is deleted this run"), "no refusal said:\n%s", t->out.err);
-	d = opendir(t->dir);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		aside += strncmp(e->d_name, "state.json.corrupt-", 19) == 0;
-	closedir(d);
-	ck_assert_int_eq(aside, 1);
+	ck_assert_msg(strstr(t->w.out.err, "nothing is deleted this run"), "no refusal said:\n%s", t->w.out.err);
+	ck_assert_int_eq(world_count_files(&t->w, "state.json.corrupt-"), 1);
 }
 
 START_TEST(test_fault)
@@ -824,11 +671,11 @@ START_TEST(test_fault)
 	if (t.row->faults) {
 		char *json = xasprintf("{\"faults\":[%s]}", t.row->faults);
 
-		ck_assert_msg(fake_set_faults(&t.fs, json) == 0, "faults refused: %s", json);
+		ck_assert_msg(fake_set_faults(&t.w.fs, json) == 0, "faults refused: %s", json);
 		free(json);
 	}
 	if (t.row->update_room)
-		ck_assert_int_eq(fake_update_room(&t.fs, t.row->update_room, t.row->update_json), 0);
+		ck_assert_int_eq(fake_update_room(&t.w.fs, t.row->update_room, t.row->update_json), 0);
 	switch (t.row->kind) {
 	case PLAIN:
 		run(&t, NULL, 0);
@@ -850,7 +697,7 @@ START_TEST(test_fault)
 		state_dir_case(&t);
 		break;
 	}
-	stop(&t);
+	world_stop(&t.w);
 }
 END_TEST
 
@@ -861,22 +708,19 @@ static void list_cases(void)
 		fprintf(stderr, "case %zu: %s (%s)\n", i, rows[i / 2].name, i % 2 ? "deleting" : "dry-run");
 }
 
-int main(void)
+static Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("faults");
-	SRunner *sr;
-	int run_n, failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_fault, 0, (int)(ARRAY_SIZE(rows) * 2));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
+	return s;
+}
+
+int main(void)
+{
 	list_cases();
-	srunner_run_all(sr, CK_NORMAL);
-	run_n = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("fault matrix: %d passed, %d failed\n", run_n - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(faults_suite());
 }

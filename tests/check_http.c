@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "suite.h"
 #include "xmalloc.h"
 #include "buf.h"
 #include "clock.h"
@@ -978,11 +979,5 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(http_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(http_suite());
 }

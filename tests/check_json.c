@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "suite.h"
 #include "xmalloc.h"
 #include "buf.h"
 
@@ -322,11 +323,5 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(json_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(json_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "metrics.h"
 #include "room.h"
+#include "suite.h"
 
 #define MAX_SAMPLES 64
 
@@ -411,11 +412,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(metrics_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(metrics_suite());
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "suite.h"
+#include "testlib.h"
 #include "xmalloc.h"
 #include "buf.h"
 #include "file.h"
@@ -733,20 +735,12 @@ START_TEST(test_summary)
 }
 END_TEST
 
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-	int r = file_read_capped(path, 64u << 20, &data, &len);
-
-	return r == 0 ? data : NULL;
-}
-
 START_TEST(test_shipped_example)
 {
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
-	int r = policy_load(TOP_SRCDIR "/etc/policy.yaml", &p, &errs);
+	char *path = test_src_path("etc/policy.yaml");
+	int r = policy_load(path, &p, &errs);
 
 	ck_assert_msg(r == 0, "%s", errs.n ? errs.lines[0] : "?");
 	/* Safe as shipped (DESIGN.md §5). */
@@ -763,12 +757,13 @@ START_TEST(test_shipped_example)
 	ck_assert_int_eq(p->rules[0].action, RULE_ACTION_DELETE);
 	ck_assert(p->rules[0].has_inactive_for);
 	policy_free(p);
+	free(path);
 }
 END_TEST
 
 START_TEST(test_demo_policy)
 {
-	char *text = slurp(TOP_SRCDIR "/etc/demo.yaml"), *at;
+	char *path = test_src_path("etc/demo.yaml"), *text = test_slurp(path), *at;
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	int n = 0;
@@ -787,6 +782,7 @@ START_TEST(test_demo_policy)
 	ck_assert_uint_eq(p->rules[1].older_than, 52 * 7 * 86400);
 	policy_free(p);
 	free(text);
+	free(path);
 }
 END_TEST
 
@@ -795,9 +791,10 @@ START_TEST(test_policy_files)
 	/* tests/policies: good-*.yaml load, bad-*.yaml are refused with the
 	 * first line of the matching .err file. */
 	static const char *const files[] = { "good-minimal", "good-full", "bad-many", "bad-anchors" };
+	char *dir = test_src_path("tests/policies");
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *path = xasprintf("%s/%s.yaml", TEST_POLICIES_DIR, files[i]);
+		char *path = xasprintf("%s/%s.yaml", dir, files[i]);
 		struct policy_errors errs = { 0 };
 		struct policy *p = NULL;
 		int r = policy_load(path, &p, &errs);
@@ -805,13 +802,13 @@ START_TEST(test_policy_files)
 		if (strncmp(files[i], "good", 4) == 0) {
 			ck_assert_msg(r == 0, "%s: %s", path, errs.n ? errs.lines[0] : "?");
 		} else {
-			char *err_path = xasprintf("%s/%s.err", TEST_POLICIES_DIR, files[i]);
-			char *want = slurp(err_path);
+			char *err_path = xasprintf("%s/%s.err", dir, files[i]);
+			char *want = test_slurp(err_path);
 			struct buf got = { 0 };
 
 			ck_assert_int_eq(r, -EINVAL);
 			for (size_t j = 0; j < errs.n; j++)
-				buf_printf(&got, "%s\n", errs.lines[j] + strlen(TEST_POLICIES_DIR) + 1);
+				buf_printf(&got, "%s\n", errs.lines[j] + strlen(dir) + 1);
 			ck_assert_str_eq(got.data, want);
 			buf_free(&got);
 			free(want);
@@ -821,6 +818,7 @@ START_TEST(test_policy_files)
 		policy_free(p);
 		free(path);
 	}
+	free(dir);
 }
 END_TEST
 
@@ -860,11 +858,5 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_suite_main(policy_suite());
 }

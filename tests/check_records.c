@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "records.h"
+#include "suite.h"
 #include "xmalloc.h"
 #include "buf.h"
 #include "file.h"
@@ -308,12 +309,10 @@ START_TEST(test_unwritable)
 }
 END_TEST
 
-int main(void)
+static Suite *records_suite(void)
 {
 	Suite *s = suite_create("records");
 	TCase *tc = tcase_create("records");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_csv_cell, 0, (int)ARRAY_SIZE(cell_cases));
 	tcase_add_test(tc, test_csv_file);
@@ -323,9 +322,10 @@ int main(void)
 	tcase_add_test(tc, test_jsonl_full_disk);
 	tcase_add_test(tc, test_unwritable);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return test_suite_main(records_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "schedule.h"
+#include "suite.h"
 
 /* "2026-03-29T03:00:00+02:00" (or "...Z") -> seconds since the epoch. */
 static time_t parse_instant(const char *s)
@@ -228,11 +229,5 @@ static Suite *schedule_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(schedule_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(schedule_suite());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "suite.h"
 #include "xmalloc.h"
 #include "buf.h"
 #include "file.h"
@@ -436,12 +437,10 @@ START_TEST(test_many_rooms_sorted)
 }
 END_TEST
 
-int main(void)
+static Suite *state_suite(void)
 {
 	Suite *su = suite_create("state");
 	TCase *tc = tcase_create("state");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_missing_file_is_empty);
@@ -457,9 +456,10 @@ int main(void)
 	tcase_add_test(tc, test_delete_transitions);
 	tcase_add_test(tc, test_many_rooms_sorted);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return su;
+}
+
+int main(void)
+{
+	return test_suite_main(state_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "suite.h"
 #include "synapse.h"
 #include "xmalloc.h"
 
@@ -1470,11 +1471,5 @@ static Suite *synapse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(synapse_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_suite_main(synapse_suite());
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "suite.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -264,11 +265,5 @@ static Suite *token_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(token_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_suite_main(token_suite());
 }

@@ -1,27 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Tests of the decision, the records and the run; included from Makefile.am.
 if HAVE_TEST_DEPS
-CORE_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
-CORE_CHECK_LDADD = libjanitor.la $(CHECK_LIBS)
-
-check_PROGRAMS += check_decide check_records
-TESTS += check_decide check_records
-
+check_PROGRAMS += check_decide check_records check_e2e
+TESTS += check_decide check_records check_e2e tests/journal.sh
 check_decide_SOURCES = tests/check_decide.c
-check_decide_CFLAGS = $(CORE_CHECK_CFLAGS)
-check_decide_LDADD = $(CORE_CHECK_LDADD)
-
 check_records_SOURCES = tests/check_records.c
-check_records_CFLAGS = $(CORE_CHECK_CFLAGS)
-check_records_LDADD = $(CORE_CHECK_LDADD)
-endif
-
-if HAVE_TEST_DEPS
-check_PROGRAMS += check_e2e
-TESTS += check_e2e tests/journal.sh
 check_e2e_SOURCES = tests/check_e2e.c
-check_e2e_CFLAGS = $(CORE_CHECK_CFLAGS)
-check_e2e_LDADD = libtestlib.la $(CORE_CHECK_LDADD) $(CURL_LIBS) $(JSONC_LIBS)
 endif
 EXTRA_DIST += tests/e2e tests/journal.sh
 
@@ -29,8 +13,16 @@ EXTRA_DIST += tests/e2e tests/journal.sh
 # (tests/testlib.c and the scripts honour SJ_TEST_WRAPPER); a valgrind
 # error or a definite/indirect leak exits 99, which no test expects.
 VALGRIND_TESTS = check_e2e check_delete check_daemon check_faults tests/journal.sh tests/policy-cli.sh
-VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full \
+VALGRIND_CMD = $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 check-valgrind:
+if SANITIZERS
+	@echo "check-valgrind: valgrind cannot run a sanitizer build; configure without --enable-sanitizers" >&2; exit 1
+else
+if HAVE_VALGRIND
 	SJ_TEST_WRAPPER='$(VALGRIND_CMD)' $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VALGRIND_TESTS)'
+else
+	@echo "check-valgrind: valgrind not found (apt-get install valgrind), configure again" >&2; exit 1
+endif
+endif
 .PHONY: check-valgrind

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The test homeserver, the test helper library and their Check suite;
-# included from Makefile.am.
+# The test homeserver and its Check suite; included from Makefile.am.
 EXTRA_DIST += tests/fixtures
 if HAVE_TEST_DEPS
 noinst_PROGRAMS += fake-synapse
@@ -21,17 +20,10 @@ fake_synapse_SOURCES = \
 	tests/fake-synapse/generate.c \
 	tests/fake-synapse/jsonw.c \
 	tests/fake-synapse/mem.c
-fake_synapse_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSONC_CFLAGS) -pthread
+# A server, not a suite: no libjanitor, no Check.
 fake_synapse_LDADD = $(MHD_LIBS) $(JSONC_LIBS) -lm -lpthread
-
-check_LTLIBRARIES = libtestlib.la
-libtestlib_la_SOURCES = tests/testlib.c tests/testlib.h
-libtestlib_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
-libtestlib_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS)
 
 check_PROGRAMS += check_fake_synapse
 TESTS += check_fake_synapse
 check_fake_synapse_SOURCES = tests/check_fake_synapse.c
-check_fake_synapse_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
-check_fake_synapse_LDADD = libtestlib.la $(CHECK_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 endif

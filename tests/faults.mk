@@ -5,7 +5,5 @@ if HAVE_TEST_DEPS
 check_PROGRAMS += check_faults
 TESTS += check_faults
 check_faults_SOURCES = tests/check_faults.c
-check_faults_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
-check_faults_LDADD = libtestlib.la libjanitor.la $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS)
 endif
 EXTRA_DIST += tests/faults

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The journal is the audit trail: run the real binary with --log-target=journal
-# against the test homeserver, read the entries back from the real
-# systemd-journald with journalctl -o json, and check their fields.
+# The journal is the audit trail: run the program (its test build) with
+# --log-target=journal against the test homeserver, read the entries back
+# from the real systemd-journald with journalctl -o json, and check their
+# fields.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -33,7 +34,7 @@ printf 'journal-test-token-5511\n' >"$work/admin-token"
 chmod 600 "$work/admin-token"
 
 # shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...)
-${SJ_TEST_WRAPPER:-} "$top_builddir/synapse-janitor" --once --log-target=journal -c "$work/policy.yaml" \
+${SJ_TEST_WRAPPER:-} "$top_builddir/synapse-janitor-test" --once --log-target=journal -c "$work/policy.yaml" \
 	>"$work/stdout" 2>"$work/stderr" || fail "exit status $? ($(cat "$work/stderr"))"
 run_id=$(sed -n '2s/^\([0-9a-f]*\),.*/\1/p' "$work/candidates.csv")
 [ -n "$run_id" ] || fail "no run id in the CSV"

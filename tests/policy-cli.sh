@@ -1,56 +1,29 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# synapse-janitor --check-config against the real binary: the shipped example,
-# the demo policy, a broken policy and a missing file (exit codes, where the
-# messages go, what they say).
+# The command line against the real program, one table row per case (as
+# earlyoom's CLI tests): the command, its exit code, and what one of its
+# streams must say. The cases: --check-config of the shipped example, the
+# demo policy, a live, a broken and a missing policy; a world-readable
+# token file; and --version, which tells the test build (what the tests
+# run) from the installed program.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
-sj="$top_builddir/synapse-janitor"
+sj="$top_builddir/synapse-janitor-test"
+installed="$top_builddir/synapse-janitor"
 work=$(mktemp -d "${TMPDIR:-/tmp}/policy-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-fails=0
-n=0
 
-check() { # description, then a shell condition
-	n=$((n + 1))
-	desc=$1
-	shift
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		echo "  stdout:"; sed 's/^/    /' "$work/out"
-		echo "  stderr:"; sed 's/^/    /' "$work/err"
-		fails=$((fails + 1))
-	fi
-}
-
-run() { # exit code into $rc, output into $work/out and $work/err
-	rc=0
-	# shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...)
-	${SJ_TEST_WRAPPER:-} "$sj" "$@" >"$work/out" 2>"$work/err" || rc=$?
-}
-
-# The shipped example: valid, and dry-run is the first thing it says.
-run --check-config -c "$top_srcdir/etc/policy.yaml"
-check "example: exit 0" test "$rc" -eq 0
-check "example: DRY-RUN on the first line" sh -c 'head -n 1 "$1" | grep -q "^DRY-RUN: nothing will be deleted"' - "$work/out"
-check "example: rules listed" grep -q "1. abandoned-by-locals" "$work/out"
-check "example: nothing on stderr" test ! -s "$work/err"
-
-# The demo policy as scripts/demo writes it.
+# The policies of the table. The demo policy as scripts/demo writes it;
+# its token file (admin-token next to it) does not exist.
 sed 's/@PORT@/8448/' "$top_srcdir/etc/demo.yaml" >"$work/demo.yaml"
-run --check-config -c "$work/demo.yaml"
-check "demo: exit 0" test "$rc" -eq 0
-check "demo: relative paths resolved next to the policy" grep -q "CSV $work/candidates.csv" "$work/out"
-
-# A policy that turns deletion on says so in capitals.
+# A policy that turns deletion on.
 sed 's/^dry_run: true/dry_run: false/' "$work/demo.yaml" >"$work/live.yaml"
-run --check-config -c "$work/live.yaml"
-check "live: exit 0" test "$rc" -eq 0
-check "live: DELETING on the first line" sh -c 'head -n 1 "$1" | grep -q "^DELETING: rooms matching delete rules WILL BE DELETED"' - "$work/out"
-
-# A broken policy: exit 2, file:line:column and key path on stderr, no summary.
+# The demo policy beside a world-readable token file.
+mkdir "$work/readable"
+cp "$work/demo.yaml" "$work/readable/demo.yaml"
+printf 'SeCrEt-token-123\n' >"$work/readable/admin-token"
+chmod 644 "$work/readable/admin-token"
+# Two errors: a duration out of range (line 4) and a misspelt key (line 10).
 cat >"$work/broken.yaml" <<'EOP'
 homeserver:
   url: http://127.0.0.1:8008
@@ -63,33 +36,80 @@ rules:
       inactive_for: 90d
       inactve: 1d
 EOP
-run --check-config -c "$work/broken.yaml"
-check "broken: exit 2" test "$rc" -eq 2
-check "broken: duration error with position" grep -q "^$work/broken.yaml:4:12: homeserver.timeout: " "$work/err"
-check "broken: unknown key with position" grep -q "^$work/broken.yaml:10:7: rules\[0\].match.inactve: unknown key" "$work/err"
-check "broken: nothing on stdout" test ! -s "$work/out"
 
-# --dry-run cannot make a broken policy acceptable, and a daemon would not start.
-run --once --dry-run -c "$work/broken.yaml"
-check "broken --once: exit 2 before any request" test "$rc" -eq 2
+# exit | stream | expectation | command
+# The stream is out or err; the expectation is an extended regular
+# expression a line must match, "1:RE" the first line, "!RE" no line, and
+# "empty" nothing at all; "-" checks the exit code only. The command is
+# split at blanks; no field holds a "|".
+cases() {
+	cat <<EOF
+# The shipped example: valid, and dry-run is the first thing it says.
+0 | out | 1:^DRY-RUN: nothing will be deleted | $sj --check-config -c $top_srcdir/etc/policy.yaml
+0 | out | 1\. abandoned-by-locals | $sj --check-config -c $top_srcdir/etc/policy.yaml
+0 | err | empty | $sj --check-config -c $top_srcdir/etc/policy.yaml
+# Relative paths are resolved next to the policy.
+0 | out | CSV $work/candidates\.csv | $sj --check-config -c $work/demo.yaml
+# --check-config reads no token: the missing token file is not its business.
+0 | err | !admin-token | $sj --check-config -c $work/demo.yaml
+# A policy that turns deletion on says so in capitals.
+0 | out | 1:^DELETING: rooms matching delete rules WILL BE DELETED | $sj --check-config -c $work/live.yaml
+# A broken policy: file:line:column and key path on stderr, no summary.
+2 | err | ^$work/broken\.yaml:4:12: homeserver\.timeout: | $sj --check-config -c $work/broken.yaml
+2 | err | ^$work/broken\.yaml:10:7: rules\[0\]\.match\.inactve: unknown key | $sj --check-config -c $work/broken.yaml
+2 | out | empty | $sj --check-config -c $work/broken.yaml
+# --dry-run cannot make a broken policy acceptable: exit 2 before any request.
+2 | - | - | $sj --once --dry-run -c $work/broken.yaml
+# A missing file: the path and the errno text.
+2 | err | $work/nope\.yaml.*No such file or directory | $sj --check-config -c $work/nope.yaml
+# A world-readable token file: exit 2 before anything is sent, the file
+# named, the token never shown.
+2 | err | $work/readable/admin-token.*readable by every user | $sj --once --log-target=console -c $work/readable/demo.yaml
+2 | err | !SeCrEt | $sj --once --log-target=console -c $work/readable/demo.yaml
+2 | out | !SeCrEt | $sj --once --log-target=console -c $work/readable/demo.yaml
+# The tests run the test build, and the installed program is not one.
+0 | out | 1:^synapse-janitor [0-9.]+ \(test build: | $sj --version
+0 | out | 1:^synapse-janitor [0-9.]+\$ | $installed --version
+EOF
+}
 
-# A missing file: exit 2, the path and the errno text.
-run --check-config -c "$work/nope.yaml"
-check "missing: exit 2" test "$rc" -eq 2
-check "missing: path and strerror" grep -q "$work/nope.yaml.*No such file or directory" "$work/err"
+# check EXIT STREAM EXPECTATION: against the last run, whose exit code is
+# in $rc and output in $work/out and $work/err.
+check() {
+	[ "$rc" -eq "$1" ] || return 1
+	file="$work/$2"
+	case $3 in
+	-) ;;
+	empty) [ ! -s "$file" ] ;;
+	!*) ! grep -Eq -- "${3#!}" "$file" ;;
+	1:*) head -n 1 "$file" | grep -Eq -- "${3#1:}" ;;
+	*) grep -Eq -- "$3" "$file" ;;
+	esac
+}
 
-# --check-config reads no token: a missing token file is not its business.
-run --check-config -c "$work/demo.yaml"
-check "check-config does not need the token file" test "$rc" -eq 0
-
-# A world-readable token file: exit 2 before anything is sent, the file named,
-# the token never shown.
-printf 'SeCrEt-token-123\n' >"$work/admin-token"
-chmod 644 "$work/admin-token"
-run --once --log-target=console -c "$work/demo.yaml"
-check "readable token: exit 2" test "$rc" -eq 2
-check "readable token: the file is named" grep -q "$work/admin-token.*readable by every user" "$work/err"
-check "readable token: never shown" sh -c '! grep -q SeCrEt "$1" "$2"' - "$work/out" "$work/err"
+n=0
+fails=0
+trim() { sed 's/^ *//; s/ *$//'; }
+while IFS='|' read -r want stream expect command; do
+	case $want in '#'*|'') continue ;; esac
+	want=$(echo "$want" | trim)
+	stream=$(echo "$stream" | trim)
+	expect=$(echo "$expect" | trim)
+	n=$((n + 1))
+	rc=0
+	# shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...), the command is split at blanks
+	${SJ_TEST_WRAPPER:-} $command >"$work/out" 2>"$work/err" || rc=$?
+	if check "$want" "$stream" "$expect"; then
+		echo "ok $n -$command -> exit $want, $stream $expect"
+	else
+		echo "not ok $n -$command -> exit $want, $stream $expect (exit $rc)"
+		echo "  stdout:"; sed 's/^/    /' "$work/out"
+		echo "  stderr:"; sed 's/^/    /' "$work/err"
+		fails=$((fails + 1))
+	fi
+done <<EOF
+$(cases)
+EOF
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

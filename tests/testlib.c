@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Test helpers: the test homeserver as a child process, HTTP through
- * libcurl, running binaries with captured output, temporary files. Stand
- * alone (no libjanitor), so every suite can link it. */
+ * libcurl, running binaries with captured output, temporary files, and the
+ * end-to-end world built of them. Stand alone (no libjanitor), so every
+ * suite can link it. */
 #include "config.h"
 
+#include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -68,6 +71,25 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- paths ---- */
+
+static char *top_path(const char *var, const char *rel)
+{
+	const char *top = getenv(var);
+
+	return tl_printf("%s/%s", top && *top ? top : ".", rel);
+}
+
+char *test_src_path(const char *rel)
+{
+	return top_path("top_srcdir", rel);
+}
+
+char *test_build_path(const char *rel)
+{
+	return top_path("top_builddir", rel);
+}
+
 /* ---- HTTP ---- */
 
 static size_t on_body(char *p, size_t size, size_t n, void *cls)
@@ -126,13 +148,6 @@ int test_http(const char *method, const char *url, const char *body, const char 
 
 /* ---- the test homeserver ---- */
 
-static char *fake_binary(void)
-{
-	const char *top = getenv("top_builddir");
-
-	return tl_printf("%s/fake-synapse", top && *top ? top : ".");
-}
-
 /* Reads "port N" from the child's stdout within the deadline. */
 static int read_port(int fd, int64_t deadline)
 {
@@ -163,7 +178,7 @@ static int read_port(int fd, int64_t deadline)
 
 int fake_start(struct fake_server *fs, const char *const *extra_args)
 {
-	char *bin = fake_binary();
+	char *bin = test_build_path("fake-synapse");
 	const char *argv[64];
 	size_t n = 0;
 	int pipefd[2], port;
@@ -213,7 +228,7 @@ void fake_stop(struct fake_server *fs)
 	fs->pid = 0;
 }
 
-static int fake_call(struct fake_server *fs, const char *method, const char *path, const char *body,
+static int fake_call(const struct fake_server *fs, const char *method, const char *path, const char *body,
 		     char **resp)
 {
 	char *url = tl_printf("%s%s", fs->url, path);
@@ -233,7 +248,7 @@ static int fake_call(struct fake_server *fs, const char *method, const char *pat
 	return 0;
 }
 
-int fake_stats(struct fake_server *fs, struct json_object **out)
+int fake_stats(const struct fake_server *fs, struct json_object **out)
 {
 	char *body = NULL;
 	int rc = fake_call(fs, "GET", "/_fake/stats", NULL, &body);
@@ -246,17 +261,31 @@ int fake_stats(struct fake_server *fs, struct json_object **out)
 	return *out ? 0 : -EPROTO;
 }
 
-int fake_set_faults(struct fake_server *fs, const char *json)
+int64_t fake_requests(const struct fake_server *fs, const char *endpoint)
+{
+	struct json_object *stats, *req, *v;
+	int64_t n = 0;
+	int rc = fake_stats(fs, &stats);
+
+	if (rc < 0)
+		return rc;
+	if (json_object_object_get_ex(stats, "requests", &req) && json_object_object_get_ex(req, endpoint, &v))
+		n = json_object_get_int64(v);
+	json_object_put(stats);
+	return n;
+}
+
+int fake_set_faults(const struct fake_server *fs, const char *json)
 {
 	return fake_call(fs, "POST", "/_fake/faults", json, NULL);
 }
 
-int fake_reset(struct fake_server *fs)
+int fake_reset(const struct fake_server *fs)
 {
 	return fake_call(fs, "POST", "/_fake/reset", "{}", NULL);
 }
 
-int fake_update_room(struct fake_server *fs, const char *room_id, const char *json)
+int fake_update_room(const struct fake_server *fs, const char *room_id, const char *json)
 {
 	CURL *c = curl_easy_init();
 	char *esc = c ? curl_easy_escape(c, room_id, 0) : NULL, *path;
@@ -281,7 +310,8 @@ static bool is_program_under_test(const char *path)
 {
 	const char *base = strrchr(path, '/');
 
-	return strcmp(base ? base + 1 : path, "synapse-janitor") == 0;
+	base = base ? base + 1 : path;
+	return strcmp(base, TEST_PROGRAM) == 0 || strcmp(base, INSTALLED_PROGRAM) == 0;
 }
 
 void test_execv(const char *const argv[])
@@ -571,4 +601,217 @@ int test_load_decisions(const char *path, struct json_object **outcomes, struct 
 	}
 	free(text);
 	return r;
+}
+
+/* ---- the world of the end-to-end suites ---- */
+
+void world_start(struct test_world *w, const struct world_spec *spec, const char *const *fake_args)
+{
+	char *rel = tl_printf("tests/%s/world.json", spec->name), *fixture = test_src_path(rel);
+	const char *args[16] = { "--fixture", fixture, "--admin-token", spec->token };
+	char *text = test_slurp(fixture), *token = tl_printf("%s\n", spec->token);
+	size_t n = 4;
+
+	memset(w, 0, sizeof(*w));
+	w->spec = spec;
+	w->program = TEST_PROGRAM;
+	for (; fake_args && *fake_args && n < sizeof(args) / sizeof(args[0]) - 1; fake_args++)
+		args[n++] = *fake_args;
+	args[n] = NULL;
+	ck_assert_msg(text, "%s: cannot read", fixture);
+	w->fixture = json_tokener_parse(text);
+	ck_assert_msg(w->fixture, "%s: not JSON", fixture);
+	w->dir = test_tmpdir();
+	ck_assert_ptr_nonnull(w->dir);
+	ck_assert_int_eq(fake_start(&w->fs, args), 0);
+	free(test_write_file(w->dir, "admin-token", token, 0600));
+	free(token);
+	free(text);
+	free(fixture);
+	free(rel);
+}
+
+void world_stop(struct test_world *w)
+{
+	fake_stop(&w->fs);
+	test_output_free(&w->out);
+	test_rmtree(w->dir);
+	free(w->dir);
+	free(w->policy);
+	json_object_put(w->fixture);
+	json_object_put(w->decisions);
+	json_object_put(w->reasons);
+	memset(w, 0, sizeof(*w));
+}
+
+char *world_path(const struct test_world *w, const char *name)
+{
+	return tl_printf("%s/%s", w->dir, name);
+}
+
+void world_write_policy(struct test_world *w, const char *const *subst, const char *tail)
+{
+	char *rel = tl_printf("tests/%s/policy.yaml", w->spec->name), *tmpl = test_src_path(rel);
+	char *text = test_slurp(tmpl), *port = tl_printf("%d", w->fs.port), *full;
+	const char *fixed[] = { "@PORT@", port, "@DIR@", w->dir, NULL };
+	const char *const *lists[] = { fixed, subst };
+
+	ck_assert_msg(text, "%s: cannot read", tmpl);
+	for (size_t l = 0; l < 2; l++) {
+		for (const char *const *kv = lists[l]; kv && kv[0] && kv[1]; kv += 2) {
+			char *next = test_replace(text, kv[0], kv[1]);
+
+			free(text);
+			text = next;
+		}
+	}
+	full = tl_printf("%s%s", text, tail ? tail : "");
+	free(w->policy);
+	w->policy = test_write_file(w->dir, "policy.yaml", full, 0600);
+	ck_assert_ptr_nonnull(w->policy);
+	free(full);
+	free(port);
+	free(text);
+	free(tmpl);
+	free(rel);
+}
+
+static void world_load_decisions(struct test_world *w)
+{
+	char *path = world_path(w, "decisions.jsonl"), why[300] = "";
+
+	json_object_put(w->decisions);
+	json_object_put(w->reasons);
+	/* one decision per room and run: a duplicate would be a de-duplication bug */
+	ck_assert_msg(test_load_decisions(path, &w->decisions, &w->reasons, why, sizeof(why)) == 0, "%s",
+		      why);
+	free(path);
+}
+
+int world_run_signal(struct test_world *w, const char *const *args, const char *const *env, int sig,
+		     bool (*when)(void *ud), void *ud)
+{
+	char *bin = test_build_path(w->program);
+	const char *argv[32] = { bin, "--log-target=console", "-c", w->policy };
+	const char *envv[16];
+	size_t n = 4, m = 0;
+
+	ck_assert_msg(w->policy, "no policy written");
+	for (; args && *args && n < sizeof(argv) / sizeof(argv[0]) - 1; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	for (const char *const *e = w->spec->env; *e && m < sizeof(envv) / sizeof(envv[0]) - 1; e++)
+		envv[m++] = *e;
+	for (; env && *env && m < sizeof(envv) / sizeof(envv[0]) - 1; env++)
+		envv[m++] = *env;
+	envv[m] = NULL;
+	test_output_free(&w->out);
+	ck_assert_int_eq(test_run_signal(argv, envv, 60, sig, when, ud, &w->out), 0);
+	free(bin);
+	world_load_decisions(w);
+	return w->out.exit_status;
+}
+
+int world_run(struct test_world *w, const char *const *args, const char *const *env)
+{
+	return world_run_signal(w, args, env, 0, NULL, NULL);
+}
+
+const char *world_outcome(const struct test_world *w, const char *room_id)
+{
+	struct json_object *o;
+
+	return json_object_object_get_ex(w->decisions, room_id, &o) ? json_object_get_string(o)
+								     : w->spec->unrecorded;
+}
+
+const char *world_reason(const struct test_world *w, const char *room_id)
+{
+	struct json_object *o;
+
+	return json_object_object_get_ex(w->reasons, room_id, &o) && o ? json_object_get_string(o) : "";
+}
+
+int64_t world_requests(const struct test_world *w, const char *endpoint)
+{
+	int64_t n = fake_requests(&w->fs, endpoint);
+
+	ck_assert_msg(n >= 0, "the test homeserver's counters: %s", strerror((int)-n));
+	return n;
+}
+
+struct json_object *world_deletes(const struct test_world *w)
+{
+	struct json_object *stats, *deletes;
+
+	ck_assert_int_eq(fake_stats(&w->fs, &stats), 0);
+	ck_assert(json_object_object_get_ex(stats, "deletes", &deletes));
+	json_object_get(deletes);
+	json_object_put(stats);
+	return deletes;
+}
+
+int64_t world_total_deletes(const struct test_world *w)
+{
+	struct json_object *deletes = world_deletes(w);
+	int64_t n = 0;
+
+	json_object_object_foreach(deletes, room, v) {
+		(void)room;
+		n += json_object_get_int64(v);
+	}
+	json_object_put(deletes);
+	return n;
+}
+
+char *world_state_phase(const struct test_world *w, const char *room_id)
+{
+	char *path = world_path(w, "state.json"), *text = test_slurp(path), *phase;
+	struct json_object *o = text ? json_tokener_parse(text) : NULL, *dels, *d, *p;
+
+	phase = strdup(o && json_object_object_get_ex(o, "deletes", &dels) &&
+		       json_object_object_get_ex(dels, room_id, &d) && json_object_object_get_ex(d, "phase", &p)
+		       ? json_object_get_string(p) : "");
+	if (!phase)
+		abort();
+	json_object_put(o);
+	free(text);
+	free(path);
+	return phase;
+}
+
+int world_count_files(const struct test_world *w, const char *prefix)
+{
+	DIR *d = opendir(w->dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+void world_assert_no_token(const struct test_world *w)
+{
+	const char *token = w->spec->token;
+	DIR *d = opendir(w->dir);
+	struct dirent *e;
+
+	ck_assert_msg(!w->out.out || !strstr(w->out.out, token), "the access token appears on stdout");
+	ck_assert_msg(!w->out.err || !strstr(w->out.err, token), "the access token appears on stderr");
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		char *path, *text;
+
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "admin-token") == 0)
+			continue;
+		path = world_path(w, e->d_name);
+		text = test_slurp(path);
+		ck_assert_msg(!text || !strstr(text, token), "the access token appears in %s", e->d_name);
+		free(text);
+		free(path);
+	}
+	closedir(d);
 }

@@ -45,6 +45,8 @@ void arena_free(struct arena *a);
 
 /* Percent-decoding of one path segment or query value ("%3a" works too). */
 char *fs_url_decode(const char *s);
+/* A whole decimal integer (a query value): 0, or -EINVAL for anything else. */
+int fs_parse_int(const char *s, int64_t *out);
 
 /* ---- jsonw.c: a streaming JSON writer into a buffer ---- */
 struct jw {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Allocation, buffers, the string arena, URL decoding and a seeded PRNG. */
+/* Allocation, buffers, the string arena, URL decoding, integer parsing and
+ * a seeded PRNG. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +217,21 @@ char *fs_url_decode(const char *s)
 	}
 	out[j] = '\0';
 	return out;
+}
+
+int fs_parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 /* splitmix64: small, fast and the same on every platform. */

@@ -3,27 +3,11 @@
  * /state]] with the 1.68 shapes (captures 100-122, 200-227, 300-306). */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fake.h"
-
-static int parse_int(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 /* One row as the list sends it; the details add a few fields. */
 static void write_row(struct jw *j, const struct world *w, const struct room *r, bool details,
@@ -122,11 +106,11 @@ static bool list_params(const struct request *rq, struct list_params *p, struct 
 	p->limit = 100;
 	p->order = ORDER_NAME;
 	p->backwards = false;
-	if ((v = req_arg(rq, "from")) && parse_int(v, &p->from) < 0) {
+	if ((v = req_arg(rq, "from")) && fs_parse_int(v, &p->from) < 0) {
 		reply_error(rp, 400, "M_INVALID_PARAM", "Query parameter 'from' must be an integer");
 		return false;
 	}
-	if ((v = req_arg(rq, "limit")) && parse_int(v, &p->limit) < 0) {
+	if ((v = req_arg(rq, "limit")) && fs_parse_int(v, &p->limit) < 0) {
 		reply_error(rp, 400, "M_INVALID_PARAM", "Query parameter 'limit' must be an integer");
 		return false;
 	}

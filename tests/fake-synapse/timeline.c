@@ -44,21 +44,6 @@ void h_forward_extremities(struct fake *fk, struct room *r, const struct fault_h
 	reply_jw(rp, 200, &j);
 }
 
-static int parse_int(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 void h_timestamp_to_event(struct fake *fk, const struct request *rq, struct room *r,
 			  const struct fault_hit *hit, struct reply *rp)
 {
@@ -74,7 +59,7 @@ void h_timestamp_to_event(struct fake *fk, const struct request *rq, struct room
 		reply_error(rp, 400, "M_MISSING_PARAM", "Missing integer query parameter 'ts'");
 		return;
 	}
-	if (parse_int(ts_s, &ts) < 0) {
+	if (fs_parse_int(ts_s, &ts) < 0) {
 		reply_error(rp, 400, "M_INVALID_PARAM", "Query parameter 'ts' must be an integer");
 		return;
 	}
@@ -207,7 +192,7 @@ void h_messages(struct fake *fk, const struct request *rq, struct room *r,
 	struct jw j = { 0 };
 	char tok[64];
 
-	if (lim && (parse_int(lim, &limit) < 0 || limit < 0)) {
+	if (lim && (fs_parse_int(lim, &limit) < 0 || limit < 0)) {
 		reply_error(rp, 400, "M_INVALID_PARAM", "Query parameter 'limit' must be an integer");
 		return;
 	}
