@@ -313,6 +313,27 @@ START_TEST(test_plan)
 }
 END_TEST
 
+/* A first sighting at the epoch itself is a sighting like any other. */
+START_TEST(test_grace_from_the_epoch)
+{
+	const int64_t days[] = { 300 };
+	struct candidate *c = make(days, 1);
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct act_result res = { 0 };
+
+	policy.delete.max_per_run = 10;
+	policy.delete.max_fraction = 0.5;
+	policy.delete.grace_period = 86400;
+	ctx.first_total = 100;
+	state_candidate_seen(s, c[0].facts.room_id, 0);
+	act_plan(&ctx, c, 1, NOW_MS, &res);
+	ck_assert_int_eq(c[0].outcome, OUTCOME_WOULD_DELETE);
+	state_close(s);
+	free_all(c, 1);
+}
+END_TEST
+
 START_TEST(test_plan_reasons)
 {
 	const int64_t days[] = { 300, 200 };
@@ -469,6 +490,7 @@ static Suite *act_suite(void)
 	tcase_add_checked_fixture(tp, plan_setup, plan_teardown);
 	tcase_add_test(tp, test_sort_longest_inactive_first);
 	tcase_add_loop_test(tp, test_plan, 0, (int)ARRAY_SIZE(plan_cases));
+	tcase_add_test(tp, test_grace_from_the_epoch);
 	tcase_add_test(tp, test_plan_reasons);
 	tcase_add_test(tp, test_grace_across_runs);
 	tcase_add_test(tp, test_plan_history);

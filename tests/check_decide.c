@@ -46,6 +46,7 @@ struct decide_case {
 	unsigned want_need;
 	const char *want_reason;   /* substring of the reason, or NULL */
 	bool public_unprotected;   /* protect.public: false */
+	bool no_name_protections;  /* protect.names and protect.aliases empty */
 };
 
 static const struct rule R_ABANDONED = {
@@ -140,7 +141,8 @@ static const struct decide_case cases[] = {
 	{ "alias glob vs null alias", { R_ALIAS }, 1, ROOM(.alias = NULL), VERDICT_KEEP, NULL, 0, NULL },
 	{ "creator glob matches", { R_CREATOR }, 1, ROOM(.creator = "@bot-7:test.local"), VERDICT_RECORD, "by-bot", 0, NULL },
 	{ "creator glob does not match", { R_CREATOR }, 1, ROOM(.creator = "@alice:test.local"), VERDICT_KEEP, NULL, 0, NULL },
-	{ "older_than met", { R_OLD }, 1, ROOM(.created_state = FACT_KNOWN, .created_days_ago = 31), VERDICT_RECORD, "old", 0, "created" },
+	{ "older_than met", { R_OLD }, 1, ROOM(.created_state = FACT_KNOWN, .created_days_ago = 31), VERDICT_RECORD, "old", 0,
+	  "created 31 days ago (>= 30d)" },
 	{ "older_than not met", { R_OLD }, 1, ROOM(.created_state = FACT_KNOWN, .created_days_ago = 29), VERDICT_KEEP, NULL, 0, NULL },
 	{ "older_than needs creation time", { R_OLD }, 1, ROOM(), VERDICT_NEED_FACTS, "old", NEED_CREATED, NULL },
 	{ "older_than creation in the future", { R_OLD }, 1, ROOM(.created_state = FACT_KNOWN, .created_days_ago = -3),
@@ -212,6 +214,9 @@ static const struct decide_case cases[] = {
 	  VERDICT_DELETE, "abandoned", 0, NULL },
 	{ "record rule: no state asked for", { R_MEMBERS_1_3 }, 1, ROOM(.prior_state = FACT_UNFETCHED),
 	  VERDICT_RECORD, "few", 0, NULL },
+	{ "no name or alias protections: no state asked for", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_state = FACT_UNFETCHED), VERDICT_DELETE, "abandoned", 0,
+	  "inactive for 400 days (>= 90d)", .no_name_protections = true },
 	/* an unusable list row is doubt, even before protections */
 	{ "row problem keeps the room", { R_ABANDONED }, 1, ROOM(.row_problem = "joined_local_members: expected integer"),
 	  VERDICT_KEEP_UNKNOWN, NULL, 0, "joined_local_members" },
@@ -230,6 +235,10 @@ static void make_policy(struct policy *p, const struct decide_case *c)
 	p->protect.names = (struct string_list){ names, 1 };
 	p->protect.creators = (struct string_list){ creators, 1 };
 	p->protect.is_public = !c->public_unprotected;
+	if (c->no_name_protections) {
+		p->protect.aliases.n = 0;
+		p->protect.names.n = 0;
+	}
 	p->protect.spaces = true;
 	p->rules = (struct rule *)c->rules;
 	p->n_rules = c->n_rules;
@@ -329,6 +338,11 @@ START_TEST(test_inactive_days)
 	f.last_activity.ms = NOW + 60 * 1000;
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), 0);
 	f.last_activity.ms = NOW + 10 * DAY;
+	ck_assert_int_eq(decide_inactive_days(&f, NOW), -1);
+	/* the clock-skew allowance, at its edge */
+	f.last_activity.ms = NOW + CLOCK_SKEW_MS;
+	ck_assert_int_eq(decide_inactive_days(&f, NOW), 0);
+	f.last_activity.ms = NOW + CLOCK_SKEW_MS + 1;
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), -1);
 }
 END_TEST
