@@ -55,7 +55,7 @@ static void fetch_submit(struct fetch *fe, struct fact_time *target, int kind, c
 	*lk = (struct lookup){ .fetch = fe, .target = target, .kind = kind };
 	fe->pending++;
 	/* forward_extremities are most lookups: parsed once, as they arrive */
-	if ((kind == LOOKUP_EXTREMITIES ? http_get_json : http_get)(fe->http, path, true, on_response, lk) < 0) {
+	if ((kind == LOOKUP_EXTREMITIES ? http_get_json(fe->http, path, true, NULL, on_response, lk) : http_get(fe->http, path, true, on_response, lk)) < 0) {
 		lookup_failed(lk, "request could not be queued");
 		free(lk);
 		fetch_release(fe);

@@ -57,6 +57,7 @@ struct request {
 	struct buf body;              /* the whole body, or its start when streamed */
 	size_t size;                  /* bytes of the body received */
 	bool stream_json;             /* http_get_json */
+	struct http_json_elements elements; /* .member NULL: none */
 	struct json_stream *js;       /* the attempt's parse, while the body comes in */
 	struct json_object *json;     /* its value once the body is in, */
 	char json_error[160];         /* or why not */
@@ -273,6 +274,20 @@ char *http_escape(const char *s)
 
 /* --- one attempt --- */
 
+/* The parse of an attempt's body: its elements taken out one by one when
+ * asked for and the answer is a success (an error body is small). */
+static struct json_stream *body_stream(struct request *r)
+{
+	long status = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (!r->elements.member || status < 200 || status > 299)
+		return json_stream_new();
+	if (r->elements.begin)
+		r->elements.begin(r->elements.ud);
+	return json_stream_new_elements(r->elements.member, r->elements.fn, r->elements.ud);
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct request *r = ud;
@@ -284,10 +299,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 		return 0;
 	}
 	r->size += n;
-	if (!r->js) {
+	if (!r->stream_json) {
 		buf_append(&r->body, data, n);
 		return n;
 	}
+	if (!r->js)
+		r->js = body_stream(r);
 	/* Parsed piece by piece; only the start is kept, to describe a body
 	 * that turns out not to be JSON. */
 	if (r->body.len < BODY_START_KEPT)
@@ -401,10 +418,8 @@ static int attempt_start(struct request *r)
 	}
 	buf_reset(&r->body);
 	r->size = 0;
-	if (r->stream_json) {
-		json_stream_free(r->js);
-		r->js = json_stream_new();
-	}
+	json_stream_free(r->js);
+	r->js = NULL; /* made when the body starts: by then the status is known */
 	r->too_big = false;
 	r->retry_after_header_ms = -1;
 	r->date_ms = -1;
@@ -418,8 +433,8 @@ static int attempt_start(struct request *r)
 }
 
 static int request_submit(struct http_client *c, enum http_method method, const char *path,
-			  bool with_auth, bool stream_json, const char *json_body, http_done_fn done,
-			  void *userdata)
+			  bool with_auth, bool stream_json, const struct http_json_elements *elements,
+			  const char *json_body, http_done_fn done, void *userdata)
 {
 	struct request *r;
 
@@ -432,7 +447,9 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 	r->with_auth = with_auth;
 	r->path = xstrdup(path);
 	r->json_body = xstrdup(json_body);
-	r->stream_json = stream_json;
+	r->stream_json = stream_json || elements;
+	if (elements)
+		r->elements = *elements;
 	r->done = done;
 	r->ud = userdata;
 	r->retry_after_header_ms = -1;
@@ -444,19 +461,20 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 int http_get(struct http_client *c, const char *path, bool with_auth,
 	     http_done_fn done, void *userdata)
 {
-	return request_submit(c, HTTP_GET, path, with_auth, false, NULL, done, userdata);
+	return request_submit(c, HTTP_GET, path, with_auth, false, NULL, NULL, done, userdata);
 }
 
 int http_get_json(struct http_client *c, const char *path, bool with_auth,
-		  http_done_fn done, void *userdata)
+		  const struct http_json_elements *elements, http_done_fn done, void *userdata)
 {
-	return request_submit(c, HTTP_GET, path, with_auth, true, NULL, done, userdata);
+	return request_submit(c, HTTP_GET, path, with_auth, true, elements && elements->member ? elements : NULL,
+			      NULL, done, userdata);
 }
 
 int http_delete(struct http_client *c, const char *path, const char *json_body,
 		http_done_fn done, void *userdata)
 {
-	return request_submit(c, HTTP_DELETE, path, true, false, json_body ? json_body : "{}", done,
+	return request_submit(c, HTTP_DELETE, path, true, false, NULL, json_body ? json_body : "{}", done,
 			      userdata);
 }
 
@@ -550,8 +568,10 @@ static int64_t retry_after_body_ms(const struct request *r)
 /* The streamed body is complete: its value, or why it is not JSON. */
 static void finish_json(struct request *r)
 {
-	if (!r->js)
+	if (!r->stream_json)
 		return;
+	if (!r->js)
+		r->js = json_stream_new(); /* no body: finish says so */
 	json_put(r->json);
 	r->json = NULL;
 	r->json_error[0] = '\0';

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
+
 /* The HTTP engine: one libcurl multi handle with keep-alive, bounded
  * concurrency, a rate limit, per-request timeouts, a body size cap, and
  * retries with exponential backoff and jitter. Requests complete through
@@ -69,9 +71,19 @@ int http_get(struct http_client *c, const char *path, bool with_auth,
 
 /* http_get for a JSON answer that may be large: the body is parsed as it
  * arrives, between the other transfers, not all at once when it is in
- * (json.c's strict parser either way); the callback gets the value. */
+ * (json.c's strict parser either way); the callback gets the value.
+ * With elements (may be NULL), the elements of one array member of a 2xx
+ * answer are handed over one by one as they arrive (the rows of a room
+ * list page), never all in memory at once; begin is called before the
+ * first element of each attempt, since a retried request starts over. */
+struct http_json_elements {
+	const char *member;
+	json_element_fn fn;
+	void (*begin)(void *ud);
+	void *ud;
+};
 int http_get_json(struct http_client *c, const char *path, bool with_auth,
-		  http_done_fn done, void *userdata);
+		  const struct http_json_elements *elements, http_done_fn done, void *userdata);
 
 /* DELETE with a JSON body, always authenticated. Retried only when the server
  * refused it with 429 (it was not acted on); any other failure is returned

@@ -62,24 +62,60 @@ static int parse_error(char *err, size_t errlen, const char *what)
 /* The strict parser, fed a body in pieces as it arrives (or whole): the
  * same checks in the same order as on a whole body, so a piece never
  * changes what is accepted. */
+/* The elements of one array member of the top-level object, taken out of
+ * the stream one by one (json_stream_new_elements). */
+struct json_split {
+	char *member;
+	json_element_fn fn;
+	void *ud;
+	int depth;                   /* containers open, strings not counted */
+	bool in_string, escaped;
+	bool expect_key;             /* in the top-level object, a member name comes next */
+	bool in_key;
+	struct buf key;              /* the member name being read, raw */
+	bool member_next;            /* the value after ':' is the member's */
+	bool member_seen;
+	bool collecting;             /* inside the member's array: bytes go to elem */
+	struct buf elem;
+};
+
 struct json_stream {
 	struct json_tokener *tok;
+	int max_depth;
 	struct json_object *value;   /* once the tokener completed it */
 	bool seen;                   /* a byte that is not whitespace */
 	bool done;                   /* the value is complete: only whitespace may follow */
 	bool in_string, escaped;     /* where the single-quote scan is */
 	int error;
-	const char *why;             /* a static text once error < 0 */
+	char why[160];               /* once error < 0 */
+	struct json_split *split;    /* NULL: the whole value in one tree */
 };
 
-struct json_stream *json_stream_new(void)
+static struct json_stream *stream_new(int max_depth)
 {
 	struct json_stream *s = xcalloc(1, sizeof(*s));
 
-	s->tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	s->max_depth = max_depth;
+	s->tok = json_tokener_new_ex(max_depth);
 	if (!s->tok)
 		fatal("out of memory (json tokener)");
 	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT);
+	return s;
+}
+
+struct json_stream *json_stream_new(void)
+{
+	return stream_new(JSON_MAX_DEPTH);
+}
+
+struct json_stream *json_stream_new_elements(const char *member, json_element_fn fn, void *ud)
+{
+	struct json_stream *s = stream_new(JSON_MAX_DEPTH);
+
+	s->split = xcalloc(1, sizeof(*s->split));
+	s->split->member = xstrdup(member);
+	s->split->fn = fn;
+	s->split->ud = ud;
 	return s;
 }
 
@@ -89,13 +125,19 @@ void json_stream_free(struct json_stream *s)
 		return;
 	json_tokener_free(s->tok);
 	json_object_put(s->value);
+	if (s->split) {
+		free(s->split->member);
+		buf_free(&s->split->key);
+		buf_free(&s->split->elem);
+		free(s->split);
+	}
 	free(s);
 }
 
 static int stream_fail(struct json_stream *s, const char *why)
 {
 	s->error = -EBADMSG;
-	s->why = why;
+	snprintf(s->why, sizeof(s->why), "%s", why);
 	return s->error;
 }
 
@@ -120,21 +162,14 @@ static bool single_quote_outside_strings(struct json_stream *st, const char *s, 
 	return false;
 }
 
-int json_stream_feed(struct json_stream *s, const char *data, size_t len)
+/* The tokener's part of a feed. */
+static int tokenize(struct json_stream *s, const char *data, size_t len)
 {
 	enum json_tokener_error e;
 	size_t end;
 
 	if (s->error < 0 || len == 0)
 		return s->error;
-	if (len > INT_MAX)
-		return stream_fail(s, "body too large");
-	if (!s->seen && !only_whitespace(data, len))
-		s->seen = true;
-	if (memchr(data, '\0', len))
-		return stream_fail(s, "NUL byte in the body");
-	if (single_quote_outside_strings(s, data, len))
-		return stream_fail(s, "single quote outside a string");
 	if (s->done)
 		return only_whitespace(data, len) ? 0 : stream_fail(s, "trailing data after the value");
 	s->value = json_tokener_parse_ex(s->tok, data, (int)len);
@@ -150,6 +185,172 @@ int json_stream_feed(struct json_stream *s, const char *data, size_t len)
 	return 0;
 }
 
+static bool split_is_member(const struct json_split *sp)
+{
+	struct json_object *name = NULL;
+	struct buf quoted = { 0 };
+	bool same;
+
+	if (!memchr(sp->key.data, '\\', sp->key.len))
+		return strcmp(sp->key.data, sp->member) == 0;
+	/* An escaped name ("\u0072ooms") means what it decodes to. */
+	buf_putc(&quoted, '"');
+	buf_append(&quoted, sp->key.data, sp->key.len);
+	buf_putc(&quoted, '"');
+	same = json_parse_strict(quoted.data, quoted.len, &name, NULL, 0) == 0 &&
+	       strcmp(json_object_get_string(name), sp->member) == 0;
+	json_object_put(name);
+	buf_free(&quoted);
+	return same;
+}
+
+/* One element of the member's array is complete: parsed strictly on its
+ * own (as deep as it may be inside the whole), handed over, and replaced by
+ * a 0 in what the tokener sees, so the rest of the document is checked as
+ * it stands. An empty element ("[1,,2]") goes to the tokener as it is, to
+ * be refused there. */
+static int split_element_done(struct json_stream *s)
+{
+	struct json_split *sp = s->split;
+	struct json_stream *one;
+	struct json_object *elem;
+	char err[160];
+	int r;
+
+	if (only_whitespace(sp->elem.data ? sp->elem.data : "", sp->elem.len))
+		return tokenize(s, sp->elem.data ? sp->elem.data : "", sp->elem.len);
+	one = stream_new(s->max_depth - 2);
+	json_stream_feed(one, sp->elem.data, sp->elem.len);
+	r = json_stream_finish(one, &elem, err, sizeof(err));
+	json_stream_free(one);
+	buf_reset(&sp->elem);
+	if (r < 0)
+		return stream_fail(s, err + strlen("not JSON: "));
+	r = sp->fn(sp->ud, elem);
+	json_object_put(elem);
+	if (r < 0) {
+		s->error = r;
+		snprintf(s->why, sizeof(s->why), "refused by its reader");
+		return r;
+	}
+	return tokenize(s, "0", 1);
+}
+
+/* The structure of the document, byte by byte, to find the member's array:
+ * its elements are collected apart, everything else goes to the tokener. */
+static int split_feed(struct json_stream *s, const char *data, size_t len)
+{
+	struct json_split *sp = s->split;
+	size_t start = 0;          /* first byte not yet handed to the tokener */
+
+	for (size_t i = 0; i < len && s->error == 0; i++) {
+		char c = data[i];
+
+		if (sp->in_string) {
+			if (sp->escaped)
+				sp->escaped = false;
+			else if (c == '\\')
+				sp->escaped = true;
+			else if (c == '"')
+				sp->in_string = false;
+			if (sp->in_key && sp->in_string)
+				buf_putc(&sp->key, c);
+			else if (sp->in_key)
+				sp->in_key = false;
+			else if (sp->collecting)
+				buf_putc(&sp->elem, c);
+			continue;
+		}
+		if (sp->collecting) {
+			if (sp->depth == 2 && (c == ',' || c == ']')) {
+				/* the element, then its separator, to the tokener */
+				if (split_element_done(s) < 0 || tokenize(s, data + i, 1) < 0)
+					break;
+				start = i + 1;
+				sp->collecting = c == ',';
+				if (c == ']')
+					sp->depth--;
+				continue;
+			}
+			buf_putc(&sp->elem, c);
+			if (c == '"')
+				sp->in_string = true;
+			else if (c == '{' || c == '[')
+				sp->depth++;
+			else if (c == '}' || c == ']')
+				sp->depth--;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			sp->in_string = true;
+			if (sp->depth == 1 && sp->expect_key) {
+				sp->in_key = true;
+				buf_reset(&sp->key);
+				buf_puts(&sp->key, "");
+			}
+			sp->member_next = false;
+			break;
+		case '{':
+		case '[':
+			sp->depth++;
+			if (sp->depth == 2 && sp->member_next && c == '[') {
+				if (sp->member_seen) {
+					stream_fail(s, "the split member appears twice");
+					break;
+				}
+				sp->member_seen = true;
+				tokenize(s, data + start, i + 1 - start);
+				start = i + 1;
+				sp->collecting = true;
+				buf_reset(&sp->elem);
+			}
+			sp->expect_key = sp->depth == 1 && c == '{';
+			sp->member_next = false;
+			break;
+		case '}':
+		case ']':
+			sp->depth--;
+			break;
+		case ':':
+			if (sp->depth == 1) {
+				sp->expect_key = false;
+				sp->member_next = sp->key.data && split_is_member(sp);
+			}
+			break;
+		case ',':
+			if (sp->depth == 1) {
+				sp->expect_key = true;
+				sp->member_next = false;
+			}
+			break;
+		case ' ': case '\t': case '\n': case '\r':
+			break;
+		default:
+			sp->member_next = false; /* a number or a literal: not the array */
+			break;
+		}
+	}
+	if (s->error == 0 && !sp->collecting && start < len)
+		tokenize(s, data + start, len - start);
+	return s->error;
+}
+
+int json_stream_feed(struct json_stream *s, const char *data, size_t len)
+{
+	if (s->error < 0 || len == 0)
+		return s->error;
+	if (len > INT_MAX)
+		return stream_fail(s, "body too large");
+	if (!s->seen && !only_whitespace(data, len))
+		s->seen = true;
+	if (memchr(data, '\0', len))
+		return stream_fail(s, "NUL byte in the body");
+	if (single_quote_outside_strings(s, data, len))
+		return stream_fail(s, "single quote outside a string");
+	return s->split ? split_feed(s, data, len) : tokenize(s, data, len);
+}
+
 int json_stream_finish(struct json_stream *s, struct json_object **out, char *err, size_t errlen)
 {
 	enum json_tokener_error e;
@@ -159,6 +360,8 @@ int json_stream_finish(struct json_stream *s, struct json_object **out, char *er
 		stream_fail(s, "empty body");
 	/* A bare number or literal at the very end is only complete once the
 	 * tokener sees the end of the input: a final NUL says so. */
+	if (s->error == 0 && s->split && s->split->collecting)
+		stream_fail(s, "unexpected end of data");
 	if (s->error == 0 && !s->done) {
 		s->value = json_tokener_parse_ex(s->tok, "", 1);
 		e = json_tokener_get_error(s->tok);
@@ -170,8 +373,10 @@ int json_stream_finish(struct json_stream *s, struct json_object **out, char *er
 		stream_fail(s, "null instead of a value");
 	if (s->error == 0 && !all_numbers_finite(s->value))
 		stream_fail(s, "NaN or infinite number");
-	if (s->error < 0)
+	if (s->error == -EBADMSG)
 		return parse_error(err, errlen, s->why);
+	if (s->error < 0)
+		return s->error;
 	*out = s->value;
 	s->value = NULL;
 	return 0;

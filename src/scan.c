@@ -37,6 +37,7 @@ struct page_slot {
 	int error;                 /* < 0: the answer was refused or broken */
 	bool auth_error;
 	char why[256];
+	char row_error[160];       /* a row the page may not have (over the limit) */
 	struct room_page page;
 };
 
@@ -128,15 +129,34 @@ static bool slot_requested(const struct scan *s, int64_t from)
 	return false;
 }
 
+/* A page's rows are read one by one as they arrive: never a whole page's
+ * JSON tree in memory. A retried request starts its rows over. */
+static void page_begin(void *ud)
+{
+	struct page_slot *slot = ud;
+
+	synapse_room_page_begin(&slot->page);
+	slot->row_error[0] = '\0';
+}
+
+static int page_row(void *ud, struct json_object *row)
+{
+	struct page_slot *slot = ud;
+
+	return synapse_room_page_add(&slot->page, slot->scan->page_size, row, slot->row_error,
+				     sizeof(slot->row_error));
+}
+
 static int request_page_at(struct scan *s, int64_t from)
 {
 	struct page_slot *slot = xcalloc(1, sizeof(*slot));
 	char *path = synapse_path_room_list(from, s->page_size);
+	struct http_json_elements rows = { .member = "rooms", .fn = page_row, .begin = page_begin, .ud = slot };
 	int r;
 
 	slot->scan = s;
 	slot->from = from;
-	r = http_get_json(s->cfg->http, path, true, on_page, slot);
+	r = http_get_json(s->cfg->http, path, true, &rows, on_page, slot);
 	free(path);
 	if (r < 0) {
 		free(slot);
@@ -351,7 +371,14 @@ static void take_ready_pages(struct scan *s)
 
 static void parse_answer(struct page_slot *slot, const struct http_response *r)
 {
-	enum synapse_result res = synapse_classify(r, slot->why, sizeof(slot->why));
+	enum synapse_result res;
+
+	if (slot->row_error[0] && r->error == 0) {
+		snprintf(slot->why, sizeof(slot->why), "%s", slot->row_error);
+		slot->error = -EPROTO;
+		return;
+	}
+	res = synapse_classify(r, slot->why, sizeof(slot->why));
 
 	if (res != SYNAPSE_OK) {
 		slot->error = -EPROTO;

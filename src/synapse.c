@@ -458,25 +458,45 @@ static int object_of(const struct http_response *r, struct json_object **o, bool
 	return 0;
 }
 
+int synapse_room_page_add(struct room_page *page, size_t max_rows, struct json_object *row,
+			  char *err, size_t errlen)
+{
+	if (page->n + page->bad_rows >= max_rows) {
+		set_err(err, errlen, "rooms: more than the limit of %zu asked for", max_rows);
+		return -EPROTO;
+	}
+	if (page->n == page->cap) {
+		page->cap = page->cap ? 2 * page->cap : 64;
+		if (page->cap > max_rows)
+			page->cap = max_rows;
+		page->rooms = xreallocarray(page->rooms, page->cap, sizeof(*page->rooms));
+	}
+	memset(&page->rooms[page->n], 0, sizeof(page->rooms[page->n]));
+	if (parse_room_row(row, &page->rooms[page->n]) < 0)
+		page->bad_rows++;
+	else
+		page->n++;
+	return 0;
+}
+
 static int room_page_from(struct json_object *o, size_t max_rows, struct room_page *page,
 			  char *err, size_t errlen)
 {
 	struct json_object *rooms;
 	size_t n;
+	int r;
 
 	if (json_get_array(o, "rooms", &rooms) < 0)
 		return bad_field(o, "rooms", "an array", err, errlen);
 	n = json_object_array_length(rooms);
-	if (n > max_rows) {
+	if (!page->streamed && n > max_rows) {
 		set_err(err, errlen, "rooms: %zu rows, more than the limit of %zu asked for", n, max_rows);
 		return -EPROTO;
 	}
-	page->rooms = xcalloc(n ? n : 1, sizeof(*page->rooms));
-	for (size_t i = 0; i < n; i++) {
-		if (parse_room_row(json_object_array_get_idx(rooms, i), &page->rooms[page->n]) < 0)
-			page->bad_rows++;
-		else
-			page->n++;
+	for (size_t i = 0; i < n && !page->streamed; i++) {
+		r = synapse_room_page_add(page, max_rows, json_object_array_get_idx(rooms, i), err, errlen);
+		if (r < 0)
+			return r;
 	}
 	page->offset = int_or_minus_one(o, "offset");
 	page->total_rooms = int_or_minus_one(o, "total_rooms");
@@ -488,6 +508,13 @@ static void room_page_init(struct room_page *page)
 {
 	memset(page, 0, sizeof(*page));
 	page->offset = page->total_rooms = page->next_batch = -1;
+}
+
+void synapse_room_page_begin(struct room_page *page)
+{
+	room_page_free(page);
+	page->offset = page->total_rooms = page->next_batch = -1;
+	page->streamed = true;
 }
 
 int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
@@ -512,7 +539,8 @@ int synapse_room_page_of(const struct http_response *resp, size_t max_rows, stru
 	bool owned;
 	int r;
 
-	room_page_init(page);
+	if (!page->streamed)
+		room_page_init(page);
 	r = object_of(resp, &o, &owned, err, errlen);
 	if (r == 0) {
 		r = room_page_from(o, max_rows, page, err, errlen);

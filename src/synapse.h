@@ -48,6 +48,8 @@ bool synapse_result_is_auth(enum synapse_result r);
 struct room_page {
 	struct room_facts *rooms;
 	size_t n;
+	size_t cap;
+	bool streamed;          /* rows added one by one as they came (synapse_room_page_add) */
 	size_t bad_rows;        /* rows without a usable room_id (skipped) */
 	int64_t offset;
 	int64_t total_rooms;    /* -1 when absent or not an integer */
@@ -57,9 +59,14 @@ struct room_page {
  * protocol error (-EPROTO), refused before anything is allocated for it. */
 int synapse_parse_room_page(const char *body, size_t len, size_t max_rows, struct room_page *page,
 			    char *err, size_t errlen);
-/* The same from an answer of http_get_json (or any answer). */
+/* The same from an answer of http_get_json (or any answer). When the rows
+ * were taken out one by one as the page came in (begin, then add for each
+ * row, from http_json_elements), only the rest of the page is read here. */
 int synapse_room_page_of(const struct http_response *r, size_t max_rows, struct room_page *page,
 			 char *err, size_t errlen);
+void synapse_room_page_begin(struct room_page *page);
+int synapse_room_page_add(struct room_page *page, size_t max_rows, struct json_object *row,
+			  char *err, size_t errlen);
 void room_page_free(struct room_page *page);
 
 /* Room details: the row facts plus "forgotten" (TRI_UNKNOWN on old servers). */

@@ -96,6 +96,133 @@ START_TEST(test_stream_equals_whole)
 END_TEST
 #define STREAM_CASES (ARRAY_SIZE(accepted) + ARRAY_SIZE(rejected) + 8)
 
+/* The elements of "rooms" taken out one by one: the document is accepted
+ * exactly when the whole parse accepts it, the elements are the whole
+ * parse's, in order, and what is left has a 0 in place of each. */
+struct collected {
+	struct json_object *list;
+};
+
+static int collect(void *ud, struct json_object *element)
+{
+	struct collected *c = ud;
+
+	json_object_array_add(c->list, json_object_get(element));
+	return 0;
+}
+
+static void elements_in_pieces(const char *data, size_t len, size_t piece)
+{
+	struct json_object *whole = NULL, *rest = NULL, *rooms, *rest_rooms;
+	struct collected got = { json_object_new_array() };
+	char werr[128] = "", perr[128] = "";
+	int wr = json_parse_strict(data, len, &whole, werr, sizeof(werr));
+	struct json_stream *s = json_stream_new_elements("rooms", collect, &got);
+	int pr;
+
+	for (size_t off = 0; off < len; off += piece)
+		json_stream_feed(s, data + off, len - off < piece ? len - off : piece);
+	pr = json_stream_finish(s, &rest, perr, sizeof(perr));
+	json_stream_free(s);
+	ck_assert_msg(pr == wr, "%.*s in pieces of %zu: %d (%s), whole: %d (%s)", (int)len, data, piece, pr, perr,
+		      wr, werr);
+	if (wr == 0 && json_object_is_type(whole, json_type_object) &&
+	    json_object_object_get_ex(whole, "rooms", &rooms) && json_object_is_type(rooms, json_type_array)) {
+		ck_assert_msg(json_object_equal(rooms, got.list), "%.*s: other elements in pieces of %zu", (int)len,
+			      data, piece);
+		ck_assert(json_object_object_get_ex(rest, "rooms", &rest_rooms));
+		ck_assert_uint_eq(json_object_array_length(rest_rooms), json_object_array_length(rooms));
+		for (size_t i = 0; i < json_object_array_length(rest_rooms); i++)
+			ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(rest_rooms, i)), 0);
+	} else if (wr == 0) {
+		ck_assert_msg(json_object_equal(whole, rest), "%.*s: another value", (int)len, data);
+		ck_assert_uint_eq(json_object_array_length(got.list), 0);
+	}
+	json_object_put(whole);
+	json_object_put(rest);
+	json_object_put(got.list);
+}
+
+static char *nested_rooms(int depth)
+{
+	char *inner = xmalloc(2 * (size_t)depth + 1), *doc;
+
+	memset(inner, '[', (size_t)depth);
+	memset(inner + depth, ']', (size_t)depth);
+	inner[2 * depth] = '\0';
+	doc = xasprintf("{\"rooms\":[%s]}", inner);
+	free(inner);
+	return doc;
+}
+
+START_TEST(test_elements_equal_whole)
+{
+	static const char *const pages[] = {
+		"{\"rooms\":[]}", "{\"rooms\":[ ]}", "{\"rooms\":[1]}", "{\"rooms\":[1,2,3]}",
+		"{\"rooms\":[{\"room_id\":\"!a:b\",\"n\":[1,{\"x\":\"],}\"}]},{}],\"next_batch\":2}",
+		"{\"offset\":0,\"rooms\":[\"a,b]\",\"c\\\"]\"],\"total_rooms\":2}",
+		"{\"a\":{\"rooms\":[1]},\"rooms\":[2]}", "{\"a\":[[1]],\"rooms\":[2]}",
+		"{\"\\u0072ooms\":[{\"k\":1}]}", "{\"rooms\":{\"not\":\"an array\"}}",
+		"{\"rooms\":\"[1,2]\"}", "{\"rooms\":5}", "[{\"rooms\":[1]}]", "{\"roomsx\":[1],\"rooms\":[]}",
+		/* refused by both */
+		"{\"rooms\":[1,,2]}", "{\"rooms\":[,]}", "{\"rooms\":[1,]}", "{\"rooms\":[1 2]}",
+		"{\"rooms\":[{}{}]}", "{\"rooms\":[NaN]}", "{\"rooms\":[{\"a\":1e400}]}", "{\"rooms\":[1]",
+		"{\"rooms\":[1", "{\"rooms\":[\"abc", "{\"rooms\":[1]} x", "{\"rooms\":[{'a':1}]}",
+		"{\"rooms\":[tru]}", "{\"rooms\":[1]]", "{\"rooms\"[1]}", "{\"rooms\":[1],}",
+	};
+	const char *in = _i < (int)ARRAY_SIZE(pages) ? pages[_i] : NULL;
+	char *doc = NULL;
+	size_t len;
+
+	if (!in) /* nesting at and beyond the depth limit, inside an element */
+		in = doc = nested_rooms(_i == (int)ARRAY_SIZE(pages) ? 62 : 63);
+	len = strlen(in);
+	for (size_t piece = 1; piece <= len + 1; piece++)
+		elements_in_pieces(in, len, piece);
+	free(doc);
+}
+END_TEST
+
+/* The one difference: the member given twice is refused (the whole parse
+ * keeps the last, after the first's elements were handed over). */
+START_TEST(test_elements_member_twice)
+{
+	static const char doc[] = "{\"rooms\":[1],\"rooms\":[2]}";
+	struct collected got = { json_object_new_array() };
+	struct json_stream *s = json_stream_new_elements("rooms", collect, &got);
+	struct json_object *rest = NULL;
+	char err[128] = "";
+
+	json_stream_feed(s, doc, strlen(doc));
+	ck_assert_int_eq(json_stream_finish(s, &rest, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "not JSON: the split member appears twice");
+	json_stream_free(s);
+	json_object_put(got.list);
+}
+END_TEST
+
+static int refuse_second(void *ud, struct json_object *element)
+{
+	(void)element;
+	return ++*(int *)ud > 1 ? -EPROTO : 0;
+}
+
+/* A reader that refuses an element stops the stream with its own error. */
+START_TEST(test_elements_reader_refuses)
+{
+	static const char doc[] = "{\"rooms\":[1,2,3]}";
+	int seen = 0;
+	struct json_stream *s = json_stream_new_elements("rooms", refuse_second, &seen);
+	struct json_object *rest = NULL;
+
+	ck_assert_int_eq(json_stream_feed(s, doc, strlen(doc)), -EPROTO);
+	ck_assert_int_eq(json_stream_finish(s, &rest, NULL, 0), -EPROTO);
+	ck_assert_int_eq(seen, 2);
+	ck_assert_ptr_null(rest);
+	json_stream_free(s);
+}
+END_TEST
+
 START_TEST(test_parse_nul_byte)
 {
 	static const char data[] = "{\"a\":\"x\0y\"}";
@@ -305,6 +432,9 @@ static Suite *json_suite(void)
 	tcase_add_loop_test(tc, test_parse_rejects, 0, ARRAY_SIZE(rejected));
 	tcase_add_test(tc, test_parse_nul_byte);
 	tcase_add_loop_test(tc, test_stream_equals_whole, 0, STREAM_CASES);
+	tcase_add_loop_test(tc, test_elements_equal_whole, 0, 32);
+	tcase_add_test(tc, test_elements_member_twice);
+	tcase_add_test(tc, test_elements_reader_refuses);
 	tcase_add_test(tc, test_parse_depth);
 	tcase_add_test(tc, test_parse_no_err_buffer);
 	suite_add_tcase(s, tc);

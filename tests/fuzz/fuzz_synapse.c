@@ -121,6 +121,38 @@ static void stream_equals_whole(const char *b, size_t len)
 	json_object_put(whole);
 }
 
+static int count_element(void *ud, struct json_object *element)
+{
+	(void)element;
+	++*(size_t *)ud;
+	return 0;
+}
+
+/* The rows of a page taken out one by one: accepted exactly when the
+ * whole parse accepts (but for "rooms" given twice), as many rows. */
+static void elements_equal_whole(const char *b, size_t len)
+{
+	struct json_object *whole = NULL, *rest = NULL, *rooms;
+	struct json_stream *s;
+	size_t n = 0;
+	char err[160] = "";
+	int wr = json_parse_strict(b, len, &whole, NULL, 0), pr;
+
+	s = json_stream_new_elements("rooms", count_element, &n);
+	for (size_t off = 0; off < len; off += 5)
+		json_stream_feed(s, b + off, len - off < 5 ? len - off : 5);
+	pr = json_stream_finish(s, &rest, err, sizeof(err));
+	json_stream_free(s);
+	if (pr != wr && !(wr == 0 && strcmp(err, "not JSON: the split member appears twice") == 0))
+		abort();
+	if (pr == 0 && json_object_is_type(whole, json_type_object) &&
+	    json_object_object_get_ex(whole, "rooms", &rooms) && json_object_is_type(rooms, json_type_array) &&
+	    json_object_array_length(rooms) != n)
+		abort();
+	json_object_put(whole);
+	json_object_put(rest);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Response bodies are always NUL-terminated (http.h). */
@@ -131,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parsers(b, size);
 	classify(b, size);
 	stream_equals_whole(b, size);
+	elements_equal_whole(b, size);
 	string_round_trip(b);
 	escaped = http_escape(b);
 	if (strspn(escaped, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%") !=
