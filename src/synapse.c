@@ -17,8 +17,12 @@
 /* The Matrix spec caps room ids at 255 bytes; longer ones are not usable. */
 #define ROOM_ID_MAX 255
 
-/* The /messages filter: only what people say counts as activity (API.md). */
-#define MESSAGES_FILTER "{\"types\":[\"m.room.message\",\"m.room.encrypted\"]}"
+/* The /messages filter: only what people say counts as activity (API.md),
+ * and m.room.create, so that paging back to the start of a room without a
+ * message finds its creation time: Synapse filters the creation event out
+ * like any other type not listed (a real 1.68 answers an empty chunk). */
+#define MESSAGES_FILTER \
+	"{\"types\":[\"m.room.message\",\"m.room.encrypted\",\"m.room.create\"]}"
 
 /* --- paths --- */
 
