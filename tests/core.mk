@@ -25,6 +25,12 @@ check_e2e_LDADD = libtestlib.la $(CORE_CHECK_LDADD) $(CURL_LIBS) $(JSONC_LIBS)
 endif
 EXTRA_DIST += tests/e2e tests/journal.sh
 
+# The real binary against a real Synapse 1.68.0, brought up by
+# ../shared/realsyn/bringup.sh beside the clone (skipped where that is
+# missing, as under make distcheck). Needs python3, curl and journalctl.
+TESTS += tests/realsyn.sh
+EXTRA_DIST += tests/realsyn.sh
+
 # The end-to-end tests again, with the program under test run by valgrind
 # (tests/testlib.c and the scripts honour SJ_TEST_WRAPPER); a valgrind
 # error or a definite/indirect leak exits 99, which no test expects.
