@@ -34,7 +34,8 @@ EXTRA_DIST += tests/realsyn.sh
 # The end-to-end tests again, with the program under test run by valgrind
 # (tests/testlib.c and the scripts honour SJ_TEST_WRAPPER); a valgrind
 # error or a definite/indirect leak exits 99, which no test expects.
-VALGRIND_TESTS = check_e2e check_delete check_daemon check_faults tests/journal.sh tests/policy-cli.sh
+VALGRIND_TESTS = check_e2e check_delete check_daemon check_faults tests/journal.sh tests/policy-cli.sh \
+	tests/realsyn.sh
 VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 check-valgrind:
