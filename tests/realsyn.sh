@@ -49,12 +49,18 @@ lock_server() {
 }
 
 # rooms.env removed: populate.py makes a whole new set (bringup.sh reuses a
-# running Synapse and its users, installs its packages the first time).
+# running Synapse and its users, installs its packages the first time). A
+# server an earlier run left unusable (a wrong program that deleted the
+# server notices room makes Synapse fail the next notice) is started over.
 bring_up() {
 	rm -f "$base/rooms.env"
 	if ! bash "$realsyn/bringup.sh" >"$work/bringup.log" 2>&1; then
-		tail -n 40 "$work/bringup.log"
-		fatal "bringup.sh failed"
+		tail -n 5 "$work/bringup.log"
+		echo "# bringup.sh failed on the running server: starting over (--fresh)"
+		bash "$realsyn/bringup.sh" --fresh >"$work/bringup.log" 2>&1 || {
+			tail -n 40 "$work/bringup.log"
+			fatal "bringup.sh --fresh failed"
+		}
 	fi
 	# shellcheck disable=SC1091 # written by bringup.sh
 	. "$base/rooms.env"
@@ -80,7 +86,7 @@ deletes_sent() {
 # Rooms of earlier sets (a run stopped before its deletes leaves rooms the
 # rules below match) are protected by id: only this set can have candidates.
 earlier_rooms() {
-	curl -sf -m 10 -H @"$work/auth" "$url/_synapse/admin/v1/rooms?limit=1000" >"$work/all-rooms.json" ||
+	curl -sf -m 10 -H @"$work/auth" "$url/_synapse/admin/v1/rooms?limit=100000" >"$work/all-rooms.json" ||
 		fatal "cannot list the rooms"
 	python3 - "$work/all-rooms.json" "$base/rooms.env" <<'EOF'
 import json, sys
@@ -511,6 +517,7 @@ delete:
   max_fraction: 1.0
 EOF
 	expect_server VICTIM_4 200 0
+	echo "# this run kills itself (SIGKILL) once Synapse has accepted the DELETE"
 	SYNAPSE_JANITOR_TEST_KILL_AT=delete-answered
 	export SYNAPSE_JANITOR_TEST_KILL_AT
 	janitor "$d"
