@@ -5,13 +5,13 @@
 #   dry-run     every room's outcome in the CSV, the JSONL and the journal
 #   activity    activity: messages against activity: events on backdated rooms
 #   token       a non-admin token, then a made-up one: exit 1, nothing written
+#   crash       killed right after a DELETE was accepted, then run again
 #   delete      a deleting run: gone rooms answer 404, kept ones 200, one
 #               DELETE each (Synapse's own access log)
-#   crash       killed right after a DELETE was accepted, then run again
 # The cases run in that order on one set of rooms; a new case is a case_*
-# function added to the list at the end (before "delete" if it needs the
-# rooms that run deletes). Without ../shared/realsyn (a tarball build, make
-# distcheck) the test is skipped.
+# function added to the list at the end, before "delete", which uses the
+# rooms up. Without ../shared/realsyn (a tarball build, make distcheck) the
+# test is skipped.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
 
@@ -32,6 +32,7 @@ MSGID_ROOM_DECISION=240e14bc57ba457bb00b5c8c736b9983
 
 n=0
 fails=0
+current=setup
 ok() { n=$((n + 1)); echo "ok $n - $current: $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $current: $*"; }
 fatal() { echo "FAIL: $current: $*"; exit 1; }
@@ -48,25 +49,56 @@ lock_server() {
 	flock 9
 }
 
-# rooms.env removed: populate.py makes a whole new set (bringup.sh reuses a
-# running Synapse and its users, installs its packages the first time). A
-# server an earlier run left unusable (a wrong program that deleted the
-# server notices room makes Synapse fail the next notice) is started over.
+# bringup [--fresh]: bring the server up (bringup.sh installs its packages
+# the first time, and reuses a running Synapse and its users).
+bringup() {
+	# 9>&-: the Synapse it starts must not hold the lock of this test
+	if bash "$realsyn/bringup.sh" "$@" >"$work/bringup.log" 2>&1 9>&-; then
+		printf 'Authorization: Bearer %s\n' "$(cat "$base/admin.token")" >"$work/auth"
+		return 0
+	fi
+	tail -n 20 "$work/bringup.log"
+	return 1
+}
+
+# All rooms of the server into $work/all-rooms.json (one page).
+list_rooms() {
+	curl -sf -m 10 -H @"$work/auth" "$url/_synapse/admin/v1/rooms?limit=100000" >"$work/all-rooms.json" ||
+		fatal "cannot list the rooms"
+}
+
+# Rooms total_rooms counts but the room list leaves out: statistics rows of
+# purged rooms, which Synapse 1.68 now and then leaves behind (total_rooms
+# counts room_stats_state, the list joins it with rooms). On a server with
+# more than two every run sees a truncated listing and deletes nothing,
+# which is not what these cases are about.
+phantom_rooms() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["total_rooms"] - len(d["rooms"]))' "$work/all-rooms.json"
+}
+
+# A fresh set of rooms: without rooms.env, populate.py makes a whole new
+# one. A server an earlier run left unusable (a wrong program that deleted
+# the server notices room makes the next notice fail), or one with phantom
+# rooms, is started over with a new database.
 bring_up() {
 	rm -f "$base/rooms.env"
-	if ! bash "$realsyn/bringup.sh" >"$work/bringup.log" 2>&1; then
-		tail -n 5 "$work/bringup.log"
+	if ! bringup; then
 		echo "# bringup.sh failed on the running server: starting over (--fresh)"
-		bash "$realsyn/bringup.sh" --fresh >"$work/bringup.log" 2>&1 || {
-			tail -n 40 "$work/bringup.log"
-			fatal "bringup.sh --fresh failed"
-		}
+		bringup --fresh || fatal "bringup.sh --fresh failed"
+	fi
+	list_rooms
+	phantoms=$(phantom_rooms)
+	if [ "$phantoms" -ne 0 ]; then
+		echo "# Synapse counts $phantoms purged rooms in total_rooms: starting over (--fresh)"
+		bringup --fresh || fatal "bringup.sh --fresh failed"
+		list_rooms
 	fi
 	# shellcheck disable=SC1091 # written by bringup.sh
 	. "$base/rooms.env"
 	kinds=$(sed -n 's/^ROOM_\([A-Z0-9_]*\)=.*/\1/p' "$base/rooms.env")
 	[ -n "$kinds" ] || fatal "no rooms in $base/rooms.env"
-	printf 'Authorization: Bearer %s\n' "$(cat "$base/admin.token")" >"$work/auth"
 }
 
 room_id() { eval "printf '%s' \"\${ROOM_$1:?no room $1 in rooms.env}\""; }
@@ -86,8 +118,6 @@ deletes_sent() {
 # Rooms of earlier sets (a run stopped before its deletes leaves rooms the
 # rules below match) are protected by id: only this set can have candidates.
 earlier_rooms() {
-	curl -sf -m 10 -H @"$work/auth" "$url/_synapse/admin/v1/rooms?limit=100000" >"$work/all-rooms.json" ||
-		fatal "cannot list the rooms"
 	python3 - "$work/all-rooms.json" "$base/rooms.env" <<'EOF'
 import json, sys
 ours = {l.split("=", 1)[1].strip() for l in open(sys.argv[2]) if l.startswith("ROOM_")}
@@ -192,7 +222,8 @@ EOF
 # expect_rooms DIR SOURCE...: every room of the set has the outcome stdin
 # says, in each SOURCE (csv, jsonl, journal). Lines of stdin:
 #   KIND OUTCOME RULE REASON   (RULE "-": none; REASON: a part of the reason)
-# A plain keep has no journal entry.
+# A plain keep has no journal entry; OUTCOME "gone": a room deleted before
+# the run, in no source.
 expect_rooms() {
 	dir=$1
 	shift
@@ -205,7 +236,7 @@ expect_rooms() {
 		checked="$checked$kind "
 		id=$(room_id "$kind")
 		shown=$outcome
-		[ "$rule" = - ] || shown="$outcome rule=$rule"
+		[ "$rule" = - ] || [ "$outcome" = gone ] || shown="$outcome rule=$rule"
 		bad=""
 		for s in "$@"; do
 			bad="$bad$(expect_row "$dir/$s.tsv" "$s" "$id" "$outcome" "$rule" "$reason")"
@@ -224,8 +255,8 @@ expect_rooms() {
 # One room in one source: prints what is wrong, nothing when all is right.
 expect_row() {
 	got=$(awk -F '\t' -v id="$3" '$1 == id' "$1")
-	if [ "$2" = journal ] && [ "$4" = kept ]; then
-		[ -z "$got" ] || printf '\n      %s: an entry for a plain keep: %s' "$2" "$got"
+	if [ "$4" = gone ] || { [ "$2" = journal ] && [ "$4" = kept ]; }; then
+		[ -z "$got" ] || printf '\n      %s: got a row: %s' "$2" "$got"
 		return 0
 	fi
 	case $got in
@@ -342,8 +373,9 @@ delete:
 EOF
 }
 
-# The outcome of every room under main_policy; DELETED is what a deleting
-# run puts in place of would_delete.
+# The outcome of every room under main_policy: $1 for its delete
+# candidates (would_delete, deleted), $2 for VICTIM_3, which the crash case
+# deletes before the deleting run.
 main_outcomes() {
 	cat <<EOF
 PUBLIC     protected  -                (protect.public)
@@ -359,11 +391,11 @@ OLD        recorded   old-timers       creator matches "@as_*"
 OLD_EMPTY  $1  abandoned        0 local members
 VICTIM_1   $1  victims          name matches "Victim *"
 VICTIM_2   $1  victims          name matches "Victim *"
-VICTIM_3   $1  victims          name matches "Victim *"
+VICTIM_3   $2  victims          name matches "Victim *"
 VICTIM_4   protected  -                an alias in protect.aliases resolves to this room
 EOF
 }
-main_deleted="EMPTY SINGLE OLD_EMPTY VICTIM_1 VICTIM_2 VICTIM_3"
+main_deleted="EMPTY SINGLE OLD_EMPTY VICTIM_1 VICTIM_2"
 main_kept="PUBLIC PRIVATE DM SPACE CHATTY ENCRYPTED NOTICES OLD VICTIM_4"
 
 # --- the cases ---------------------------------------------------------------
@@ -374,7 +406,7 @@ case_dry_run() {
 	janitor "$d" --log-target=journal
 	expect_exit 0
 	read_journal "$d"
-	main_outcomes would_delete >"$d/expected"
+	main_outcomes would_delete would_delete >"$d/expected"
 	expect_rooms "$d" csv jsonl journal <"$d/expected"
 	# The earlier sets' rooms are protected too.
 	summary=$(python3 -c 'import json, sys
@@ -488,8 +520,8 @@ case_delete() {
 	main_policy "$d" false
 	janitor "$d"
 	expect_exit 0
-	expect_summary "$d" "7 candidates: 1 recorded, 6 deleted, 0 failed"
-	main_outcomes deleted >"$d/expected"
+	expect_summary "$d" "6 candidates: 1 recorded, 5 deleted, 0 failed"
+	main_outcomes deleted gone >"$d/expected"
 	expect_rooms "$d" csv jsonl <"$d/expected"
 	for kind in $main_deleted; do
 		expect_server "$kind" 404 1
@@ -498,11 +530,14 @@ case_delete() {
 	for kind in $main_kept; do
 		expect_server "$kind" 200 0
 	done
+	expect_server VICTIM_3 404 1
 }
 
 # SYNAPSE_JANITOR_TEST_KILL_AT=delete-answered: SIGKILL once Synapse has
 # accepted the DELETE, before its delete_id is saved. The next run finds the
-# delete by the room's delete status and sends no second DELETE.
+# delete by the room's delete status and sends no second DELETE. (Before the
+# deleting run: a room Synapse keeps counting after its purge, which happens
+# now and then, would make this run's listing look truncated; one cannot.)
 case_crash() {
 	d=$work/crash
 	policy "$d" <<EOF
@@ -510,28 +545,28 @@ dry_run: false
 protect:
   rooms: $earlier
 rules:
-  - name: victim-4
+  - name: victim-3
     action: delete
-    match: {name: "Victim 4", inactive_for: 0s}
+    match: {name: "Victim 3", inactive_for: 0s}
 delete:
   max_fraction: 1.0
 EOF
-	expect_server VICTIM_4 200 0
+	expect_server VICTIM_3 200 0
 	echo "# this run kills itself (SIGKILL) once Synapse has accepted the DELETE"
 	SYNAPSE_JANITOR_TEST_KILL_AT=delete-answered
 	export SYNAPSE_JANITOR_TEST_KILL_AT
 	janitor "$d"
 	unset SYNAPSE_JANITOR_TEST_KILL_AT
 	expect_exit 137
-	expect_state "$d" VICTIM_4 requested
+	expect_state "$d" VICTIM_3 requested
 	if [ -e "$d/candidates.csv" ]; then
 		not_ok "the killed run put its CSV in place"
 	fi
 	janitor "$d"
 	expect_exit 0
-	expect_server VICTIM_4 404 1
-	expect_state "$d" VICTIM_4 completed
-	expect_field "$d" VICTIM_4 outcome deleted
+	expect_server VICTIM_3 404 1
+	expect_state "$d" VICTIM_3 completed
+	expect_field "$d" VICTIM_3 outcome deleted
 }
 
 # --- main ----------------------------------------------------------------------
@@ -541,8 +576,7 @@ command -v python3 >/dev/null || fatal "python3 is needed (scripts/install-deps 
 command -v curl >/dev/null || fatal "curl is needed (scripts/install-deps --test)"
 start_journald
 work=$(mktemp -d "${TMPDIR:-/tmp}/realsyn.XXXXXX")
-trap 'if [ "$fails" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work"; fi' EXIT
-current=setup
+trap 'status=$?; if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work"; fi' EXIT
 lock_server
 t0=$(clock)
 bring_up
@@ -550,7 +584,7 @@ earlier=$(earlier_rooms)
 n_earlier=$(printf '%s' "$earlier" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 n_rooms=$(echo "$kinds" | wc -w)
 echo "# Synapse and a fresh set of $n_rooms rooms in $(since "$t0") s ($n_earlier rooms of earlier sets); program $sj"
-for current in dry_run activity token delete crash; do
+for current in dry_run activity token crash delete; do
 	t=$(clock)
 	"case_$current"
 	echo "# $current: $(since "$t") s"
