@@ -282,9 +282,13 @@ expect_row() {
 expect_field() {
 	got=$(python3 - "$1/candidates.csv" "$(room_id "$2")" "$3" <<'EOF'
 import csv, sys
-for r in csv.DictReader(open(sys.argv[1], newline="")):
+try:
+    rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+except OSError:
+    sys.exit(print("(no CSV)"))
+for r in rows:
     if r["room_id"] == sys.argv[2]:
-        print(r[sys.argv[3]])
+        print(r.get(sys.argv[3], "(no column %s)" % sys.argv[3]))
 EOF
 )
 	if [ "$got" = "$4" ]; then
@@ -321,9 +325,10 @@ expect_state() {
 	got=$(python3 - "$1/state.json" "$(room_id "$2")" <<'EOF'
 import json, sys
 try:
-    print(json.load(open(sys.argv[1]))["deletes"].get(sys.argv[2], {}).get("phase", "none"))
+    state = json.load(open(sys.argv[1]))
 except OSError:
-    print("no state file")
+    sys.exit(print("no state file"))
+print(state.get("deletes", {}).get(sys.argv[2], {}).get("phase", "none"))
 EOF
 )
 	if [ "$got" = "$3" ]; then
