@@ -17,8 +17,12 @@
 /* Server text quoted in our messages is cut here: it comes from the network. */
 #define SERVER_TEXT_MAX 200
 
-/* The /messages filter: only what people say counts as activity (API.md). */
-#define MESSAGES_FILTER "{\"types\":[\"m.room.message\",\"m.room.encrypted\"]}"
+/* The /messages filter: only what people say counts as activity (API.md),
+ * and m.room.create, so that paging back to the start of a room without a
+ * message finds its creation time: Synapse filters the creation event out
+ * like any other type not listed (a real 1.68 answers an empty chunk). */
+#define MESSAGES_FILTER \
+	"{\"types\":[\"m.room.message\",\"m.room.encrypted\",\"m.room.create\"]}"
 
 /* --- paths --- */
 

@@ -150,11 +150,11 @@ START_TEST(test_path_ts_messages)
 	free(p);
 	p = synapse_path_messages("!r:s", NULL, 100);
 	ck_assert_str_eq(p, "/_synapse/admin/v1/rooms/%21r%3As/messages?dir=b&limit=100&filter="
-		"%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%5D%7D");
+		"%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%2C%22m.room.create%22%5D%7D");
 	free(p);
 	p = synapse_path_messages("!r:s", "t12-63_0 0/x&y", 3);
 	ck_assert_str_eq(p, "/_synapse/admin/v1/rooms/%21r%3As/messages?dir=b&limit=3&filter="
-		"%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%5D%7D"
+		"%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%2C%22m.room.create%22%5D%7D"
 		"&from=t12-63_0%200%2Fx%26y");
 	free(p);
 }

@@ -7,12 +7,19 @@ check_decide_SOURCES = tests/check_decide.c
 check_records_SOURCES = tests/check_records.c
 check_e2e_SOURCES = tests/check_e2e.c
 endif
-EXTRA_DIST += tests/e2e tests/journal.sh
+EXTRA_DIST += tests/e2e tests/quiet tests/journal.sh
+
+# The real binary against a real Synapse 1.68.0, brought up by
+# ../shared/realsyn/bringup.sh beside the clone (skipped where that is
+# missing, as under make distcheck). Needs python3, curl and journalctl.
+TESTS += tests/realsyn.sh
+EXTRA_DIST += tests/realsyn.sh
 
 # The end-to-end tests again, with the program under test run by valgrind
 # (tests/testlib.c and the scripts honour SJ_TEST_WRAPPER); a valgrind
 # error or a definite/indirect leak exits 99, which no test expects.
-VALGRIND_TESTS = check_e2e check_delete check_daemon check_faults tests/journal.sh tests/policy-cli.sh
+VALGRIND_TESTS = check_e2e check_delete check_daemon check_faults tests/journal.sh tests/policy-cli.sh \
+	tests/realsyn.sh
 VALGRIND_CMD = $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 check-valgrind:
