@@ -52,7 +52,7 @@ bool act_breaker_trips(uint64_t delete_verdicts, uint64_t scanned, double max_fr
 	return (unsigned __int128)delete_verdicts * 1000000u > (unsigned __int128)millionths * scanned;
 }
 
-bool act_listing_truncated(int64_t first_total, uint64_t seen)
+bool act_listing_truncated(int64_t first_total, uint64_t seen, uint64_t deleted)
 {
 	uint64_t total, missing;
 
@@ -62,6 +62,7 @@ bool act_listing_truncated(int64_t first_total, uint64_t seen)
 	if (seen >= total)
 		return false;
 	missing = total - seen;
+	missing = missing > deleted ? missing - deleted : 0;
 	/* missing > max(2, total / 100), without rounding: 100 * missing > total */
 	return missing > 2 && missing * 100 > total;
 }
@@ -132,7 +133,8 @@ static const char *plan_refusal(const struct act_context *ctx, size_t n, char *w
 			 (unsigned long long)ctx->rooms_scanned, p->delete.max_fraction);
 		return why;
 	}
-	if (!ctx->apply_mode && act_listing_truncated(ctx->first_total, ctx->rooms_scanned)) {
+	if (!ctx->apply_mode &&
+	    act_listing_truncated(ctx->first_total, ctx->rooms_scanned, ctx->recently_deleted)) {
 		if (ctx->first_total < 0)
 			snprintf(why, len, "truncated listing: the room list announced no total_rooms, "
 				 "saw %llu rooms; nothing is deleted", (unsigned long long)ctx->rooms_scanned);

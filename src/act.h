@@ -35,6 +35,7 @@ struct act_context {
 	bool apply_mode;                /* --apply: no breaker, no grace (DESIGN.md §4) */
 	uint64_t rooms_scanned;
 	int64_t first_total;            /* total_rooms of the first list page, -1 unknown */
+	uint64_t recently_deleted;      /* completed deletes in the state file (30 days) */
 	/* Set when this run must not delete (alias resolution failed, ...). */
 	const char *forbid_deletes;
 	/* Reports each candidate once its outcome is final. */
@@ -76,8 +77,11 @@ void candidate_set_outcome(struct candidate *c, enum outcome o, const char *fmt,
 bool act_breaker_trips(uint64_t delete_verdicts, uint64_t scanned, double max_fraction);
 /* A truncated listing: the first page's total_rooms minus the distinct rooms
  * seen exceeds max(2, 1 % of it); an unknown total (-1) counts as truncated,
- * since completeness cannot be shown. */
-bool act_listing_truncated(int64_t first_total, uint64_t seen);
+ * since completeness cannot be shown. Up to `deleted` missing rooms are
+ * explained by the rooms this program deleted in the last 30 days: a
+ * Synapse restart rewinds its room statistics and counts purged rooms in
+ * total_rooms again, though the list no longer shows them. */
+bool act_listing_truncated(int64_t first_total, uint64_t seen, uint64_t deleted);
 /* Longest inactive first; unknown activity after known, by creation time;
  * ties by room id. */
 void act_sort(struct candidate *c, size_t n);

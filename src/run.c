@@ -400,6 +400,7 @@ static int do_scan(struct run *run, struct scan_result *sr)
 	check_listing(run, sr);
 	actx.rooms_scanned = sr->rooms;
 	actx.first_total = sr->first_total;
+	actx.recently_deleted = run->state ? state_completed_count(run->state) : 0;
 	act_run(&actx, run->candidates, run->n_candidates, &ar);
 	if (ar.breaker_tripped || ar.auth_failed || ar.interrupted) {
 		run_fail(run, "%s", ar.why);

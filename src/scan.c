@@ -278,7 +278,16 @@ static int plan_next_page(struct scan *s, int64_t page_from, const struct room_p
 		s->next_from = -1;
 		return 0;
 	}
-	if (page->n == 0 || page->next_batch <= page_from) {
+	/* Synapse counts purged rooms again after a restart (its room
+	 * statistics rewind): pages past the last room come back empty, yet
+	 * with a next_batch. An empty page ends the listing; whether it saw
+	 * enough rooms is the truncated-listing check's to judge. */
+	if (page->n == 0 && page->bad_rows == 0) {
+		s->last_page_seen = true;
+		s->next_from = -1;
+		return 0;
+	}
+	if (page->next_batch <= page_from) {
 		scan_fail(s, false, "room list: next_batch %lld does not advance from %lld",
 			  (long long)page->next_batch, (long long)page_from);
 		return -EPROTO;

@@ -511,3 +511,12 @@ size_t state_deletes(const struct state *s, const struct state_delete **out)
 	*out = s->dels;
 	return s->n_dels;
 }
+
+size_t state_completed_count(const struct state *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_dels; i++)
+		n += s->dels[i].phase == STATE_COMPLETED;
+	return n;
+}

@@ -76,5 +76,7 @@ void state_delete_forget(struct state *s, const char *room_id);
 /* The entries, for resuming at start; the array stays valid until the next
  * change. */
 size_t state_deletes(const struct state *s, const struct state_delete **out);
+/* Completed deletes remembered (the last 30 days). */
+size_t state_completed_count(const struct state *s);
 
 #endif
