@@ -79,9 +79,8 @@ static int64_t created_key(const struct candidate *c)
 	return c->facts.created.state == FACT_KNOWN ? c->facts.created.ms : INT64_MAX;
 }
 
-static int compare_candidates(const void *pa, const void *pb)
+int act_compare(const struct candidate *a, const struct candidate *b)
 {
-	const struct candidate *a = pa, *b = pb;
 	int64_t x = activity_key(a), y = activity_key(b);
 
 	if (x == y) {
@@ -91,6 +90,11 @@ static int compare_candidates(const void *pa, const void *pb)
 	if (x != y)
 		return x < y ? -1 : 1;
 	return strcmp(a->facts.room_id ? a->facts.room_id : "", b->facts.room_id ? b->facts.room_id : "");
+}
+
+static int compare_candidates(const void *pa, const void *pb)
+{
+	return act_compare(pa, pb);
 }
 
 void act_sort(struct candidate *c, size_t n)
@@ -162,6 +166,10 @@ static void record_sightings(const struct act_context *ctx, struct candidate *c,
 
 	if (!ctx->state || ctx->apply_mode)
 		return;
+	if (ctx->sightings_recorded) {
+		state_candidates_forget_unseen(ctx->state);
+		return;
+	}
 	ids = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].outcome == OUTCOME_DELETED)
@@ -197,7 +205,7 @@ static bool plan_history(const struct act_context *ctx, struct candidate *c)
 	return true;
 }
 
-static bool plan_grace(const struct act_context *ctx, struct candidate *c, int64_t now_ms)
+bool act_plan_grace(const struct act_context *ctx, struct candidate *c, int64_t now_ms)
 {
 	uint64_t grace = ctx->policy->delete.grace_period;
 	int64_t first, due;
@@ -219,6 +227,12 @@ static bool plan_grace(const struct act_context *ctx, struct candidate *c, int64
 	return true;
 }
 
+void act_set_capped(const struct act_context *ctx, struct candidate *c)
+{
+	candidate_set_outcome(c, OUTCOME_CAPPED, "max_per_run %u reached: left for a later run",
+			      ctx->policy->delete.max_per_run);
+}
+
 void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int64_t now_ms,
 	      struct act_result *res)
 {
@@ -228,7 +242,9 @@ void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int6
 
 	act_sort(c, n);
 	record_sightings(ctx, c, n, now_ms);
-	refusal = n ? plan_refusal(ctx, n, why, sizeof(why)) : NULL;
+	refusal = n || ctx->candidates_total ?
+		  plan_refusal(ctx, ctx->candidates_total > n ? ctx->candidates_total : n, why, sizeof(why)) :
+		  NULL;
 	if (refusal) {
 		refuse_all(c, n, refusal);
 		res->breaker_tripped = true;
@@ -238,11 +254,10 @@ void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int6
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].outcome != OUTCOME_KEPT)
 			continue; /* settled before the plan (a resumed delete) */
-		if (plan_history(ctx, &c[i]) || plan_grace(ctx, &c[i], now_ms))
+		if (plan_history(ctx, &c[i]) || act_plan_grace(ctx, &c[i], now_ms))
 			continue;
 		if (chosen >= max) {
-			candidate_set_outcome(&c[i], OUTCOME_CAPPED, "max_per_run %u reached: left for a later run",
-				    max);
+			act_set_capped(ctx, &c[i]);
 			continue;
 		}
 		chosen++;

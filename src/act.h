@@ -36,6 +36,10 @@ struct act_context {
 	uint64_t rooms_scanned;
 	int64_t first_total;            /* total_rooms of the first list page, -1 unknown */
 	uint64_t recently_deleted;      /* completed deletes in the state file (30 days) */
+	/* The delete candidates of the run, when more than those passed to
+	 * act_run (the pool holds the best max_per_run; 0: as many). */
+	uint64_t candidates_total;
+	bool sightings_recorded;        /* the pool recorded every candidate's sighting */
 	/* Set when this run must not delete (alias resolution failed, ...). */
 	const char *forbid_deletes;
 	/* Reports each candidate once its outcome is final. */
@@ -83,8 +87,14 @@ bool act_breaker_trips(uint64_t delete_verdicts, uint64_t scanned, double max_fr
  * total_rooms again, though the list no longer shows them. */
 bool act_listing_truncated(int64_t first_total, uint64_t seen, uint64_t deleted);
 /* Longest inactive first; unknown activity after known, by creation time;
- * ties by room id. */
+ * ties by room id. compare is that order (< 0: a goes first). */
 void act_sort(struct candidate *c, size_t n);
+int act_compare(const struct candidate *a, const struct candidate *b);
+/* The grace period holds c back: DEFERRED with the reason (never in
+ * apply_mode). */
+bool act_plan_grace(const struct act_context *ctx, struct candidate *c, int64_t now_ms);
+/* CAPPED by max_per_run, with the reason. */
+void act_set_capped(const struct act_context *ctx, struct candidate *c);
 /* Applies the ordering, the breaker, the truncated-listing rule, the
  * forbid_deletes and state history checks, the grace period (recording
  * first sightings unless apply_mode) and max_per_run, in that order. Each

@@ -85,3 +85,111 @@ bool room_id_valid(const char *s)
 			return false;
 	return n >= 2;
 }
+
+/* --- the facts a report needs, to a file and back (pool.c's spill) --- */
+
+static int put_bytes(FILE *f, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, f) == n ? 0 : -EIO;
+}
+
+static int put_i64(FILE *f, int64_t v)
+{
+	return put_bytes(f, &v, sizeof(v));
+}
+
+static int put_str(FILE *f, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
+	int r = put_bytes(f, &n, sizeof(n));
+
+	return r < 0 || !s ? r : put_bytes(f, s, n);
+}
+
+static int put_time(FILE *f, const struct fact_time *t)
+{
+	int r = put_i64(f, t->state);
+
+	if (r == 0)
+		r = put_i64(f, t->ms);
+	return r < 0 ? r : put_str(f, t->problem);
+}
+
+int room_facts_write(FILE *f, const struct room_facts *r)
+{
+	const char *const strings[] = { r->room_id, r->name, r->canonical_alias, r->creator, r->room_type,
+					r->encryption, r->row_problem };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]) && err == 0; i++)
+		err = put_str(f, strings[i]);
+	if (err == 0)
+		err = put_i64(f, r->joined_members);
+	if (err == 0)
+		err = put_i64(f, r->joined_local_members);
+	if (err == 0)
+		err = put_i64(f, r->is_public);
+	if (err == 0)
+		err = put_time(f, &r->last_activity);
+	if (err == 0)
+		err = put_time(f, &r->created);
+	return err;
+}
+
+static int get_bytes(FILE *f, void *p, size_t n)
+{
+	return fread(p, 1, n, f) == n ? 0 : -EIO;
+}
+
+static int get_i64(FILE *f, int64_t *v)
+{
+	return get_bytes(f, v, sizeof(*v));
+}
+
+static int get_str(FILE *f, char **s)
+{
+	uint32_t n;
+	int r = get_bytes(f, &n, sizeof(n));
+
+	*s = NULL;
+	if (r < 0 || n == UINT32_MAX)
+		return r;
+	*s = xmalloc((size_t)n + 1);
+	(*s)[n] = '\0';
+	return get_bytes(f, *s, n);
+}
+
+static int get_time(FILE *f, struct fact_time *t)
+{
+	int64_t state;
+	int r = get_i64(f, &state);
+
+	if (r == 0)
+		r = get_i64(f, &t->ms);
+	t->state = (enum fact_state)state;
+	return r < 0 ? r : get_str(f, &t->problem);
+}
+
+int room_facts_read(FILE *f, struct room_facts *r)
+{
+	char **const strings[] = { &r->room_id, &r->name, &r->canonical_alias, &r->creator, &r->room_type,
+				   &r->encryption, &r->row_problem };
+	int64_t is_public = 0;
+	int err = 0;
+
+	room_facts_clear(r);
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]) && err == 0; i++)
+		err = get_str(f, strings[i]);
+	if (err == 0)
+		err = get_i64(f, &r->joined_members);
+	if (err == 0)
+		err = get_i64(f, &r->joined_local_members);
+	if (err == 0)
+		err = get_i64(f, &is_public);
+	r->is_public = (enum tri)is_public;
+	if (err == 0)
+		err = get_time(f, &r->last_activity);
+	if (err == 0)
+		err = get_time(f, &r->created);
+	return err;
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* What we know about one room: the list-row facts (cheap) and the costly ones
  * fetched on demand. Unknown is always representable: doubt keeps the room. */
@@ -65,6 +66,12 @@ struct room_facts {
 
 /* Free and reset to "nothing known" (also the way to initialise one). */
 void room_facts_clear(struct room_facts *f);
+
+/* Every fact a report renders, to a file and back (the candidates a run
+ * does not hold in memory, pool.c): a field added to room_facts that a
+ * report shows is added here too. 0 or -EIO. */
+int room_facts_write(FILE *f, const struct room_facts *r);
+int room_facts_read(FILE *f, struct room_facts *r);
 
 /* The one room id syntax of the program (API.md): '!', at most 255 bytes in
  * all, no space or control character. Room version 12 ids have no

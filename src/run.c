@@ -14,6 +14,7 @@
 #include "exit-codes.h"
 #include "message-ids.h"
 #include "random.h"
+#include "pool.h"
 #include "records.h"
 #include "report.h"
 #include "run.h"
@@ -39,9 +40,8 @@ struct run {
 	size_t n_protected_ids;
 	char *forbid_deletes;           /* why this run must not delete, or NULL */
 	char *clock_problem;            /* our clock and the server's disagree */
-	struct candidate *candidates;   /* delete verdicts, decided after the scan */
-	size_t n_candidates;
-	size_t cap_candidates;
+	struct pool pool;               /* delete verdicts, decided after the scan */
+	int pool_error;                 /* a candidate could not be held back */
 	int64_t now_ms;
 };
 
@@ -275,7 +275,8 @@ static void emit(struct run *run, const struct room_facts *f, const struct rule 
 static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
 {
 	struct run *run = ud;
-	struct candidate *c;
+	struct candidate c;
+	int r;
 
 	switch (v->kind) {
 	case VERDICT_KEEP:
@@ -294,21 +295,24 @@ static void on_verdict(void *ud, struct room_facts *f, const struct verdict *v)
 	case VERDICT_DELETE:
 		/* Decided after the scan, when the caps can be applied. */
 		run->s->candidates++;
-		if (run->n_candidates == run->cap_candidates) {
-			run->cap_candidates = run->cap_candidates ? run->cap_candidates * 3 / 2 : 64;
-			run->candidates = xreallocarray(run->candidates, run->cap_candidates,
-							sizeof(*run->candidates));
-		}
-		c = &run->candidates[run->n_candidates++];
-		memset(c, 0, sizeof(*c));
-		c->facts = *f;
+		memset(&c, 0, sizeof(c));
+		c.facts = *f;
 		memset(f, 0, sizeof(*f));
 		/* Held until the scan ends, so only what the plan and the records
-		 * use: the re-verification reads the creator anew. */
-		free(c->facts.creator);
-		c->facts.creator = NULL;
-		c->rule = v->rule;
-		c->reason = xstrdup(v->reason);
+		 * use: the re-verification reads the creator and the newest
+		 * event anew. */
+		free(c.facts.creator);
+		c.facts.creator = NULL;
+		free(c.facts.last_event_id);
+		c.facts.last_event_id = NULL;
+		prior_state_clear(&c.facts.prior);
+		c.rule = v->rule;
+		c.reason = xstrdup(v->reason);
+		r = pool_offer(&run->pool, &c, run->now_ms);
+		if (r < 0 && !run->pool_error) {
+			run->pool_error = r;
+			log_error("holding back a delete candidate failed: %s", strerror(-r));
+		}
 		break;
 	case VERDICT_NEED_FACTS:
 		break; /* scan.c resolves these before delivering */
@@ -383,8 +387,11 @@ static int do_scan(struct run *run, struct scan_result *sr)
 		.stop_ud = run->o->stop_ud,
 	};
 	struct act_result ar;
+	struct candidate *kept;
+	size_t n_kept;
 	int r;
 
+	pool_init(&run->pool, &actx);
 	r = scan_run(&cfg, run->o->should_stop, run->o->stop_ud, sr);
 	run->s->scanned = sr->rooms;
 	if (r < 0) {
@@ -401,7 +408,16 @@ static int do_scan(struct run *run, struct scan_result *sr)
 	actx.rooms_scanned = sr->rooms;
 	actx.first_total = sr->first_total;
 	actx.recently_deleted = run->state ? state_completed_count(run->state) : 0;
-	act_run(&actx, run->candidates, run->n_candidates, &ar);
+	actx.candidates_total = run->pool.total;
+	actx.sightings_recorded = true;
+	kept = pool_kept(&run->pool, &n_kept);
+	act_run(&actx, kept, n_kept, &ar);
+	r = pool_report(&run->pool, ar.breaker_tripped ? ar.why : NULL, on_candidate, run);
+	if (r < 0 || run->pool_error) {
+		run_fail(run, "reporting the delete candidates held back failed: %s",
+			 strerror(-(r < 0 ? r : run->pool_error)));
+		return r < 0 ? r : run->pool_error;
+	}
 	if (ar.breaker_tripped || ar.auth_failed || ar.interrupted) {
 		run_fail(run, "%s", ar.why);
 		run->s->interrupted = ar.interrupted;
@@ -536,9 +552,7 @@ static void close_records(struct run *run)
 
 static void run_free(struct run *run)
 {
-	for (size_t i = 0; i < run->n_candidates; i++)
-		candidate_clear(&run->candidates[i]);
-	free(run->candidates);
+	pool_free(&run->pool);
 	for (size_t i = 0; i < run->n_protected_ids; i++)
 		free(run->protected_ids[i]);
 	free(run->protected_ids);

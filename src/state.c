@@ -23,6 +23,7 @@
 struct state_candidate {
 	char *room_id;
 	int64_t first_seen_ms;
+	bool seen;              /* a candidate again this run */
 };
 
 /* Both arrays are kept sorted by room_id (binary search: a server may have
@@ -411,7 +412,25 @@ int state_save(struct state *s, int64_t now_ms)
 
 int64_t state_candidate_seen(struct state *s, const char *room_id, int64_t now_ms)
 {
-	return cand_insert(s, room_id, now_ms)->first_seen_ms;
+	struct state_candidate *c = cand_insert(s, room_id, now_ms);
+
+	c->seen = true;
+	return c->first_seen_ms;
+}
+
+void state_candidates_forget_unseen(struct state *s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n_cands; i++) {
+		if (s->cands[i].seen) {
+			s->cands[i].seen = false;
+			s->cands[kept++] = s->cands[i];
+		} else {
+			free(s->cands[i].room_id);
+		}
+	}
+	s->n_cands = kept;
 }
 
 int64_t state_candidate_first_seen(const struct state *s, const char *room_id)
@@ -422,30 +441,18 @@ int64_t state_candidate_first_seen(const struct state *s, const char *room_id)
 	return found ? s->cands[i].first_seen_ms : -1;
 }
 
-static int compare_ids(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void state_candidates_retain(struct state *s, const char *const *ids, size_t n)
 {
-	const char **sorted = xcalloc(n + 1, sizeof(char *));
-	size_t kept = 0;
+	for (size_t i = 0; i < s->n_cands; i++)
+		s->cands[i].seen = false;
+	for (size_t i = 0; i < n; i++) {
+		bool found;
+		size_t k = find_index(s->cands, s->n_cands, sizeof(*s->cands), ids[i], &found);
 
-	if (n > 0) {
-		memcpy(sorted, ids, n * sizeof(char *));
-		qsort(sorted, n, sizeof(char *), compare_ids);
+		if (found)
+			s->cands[k].seen = true;
 	}
-	for (size_t i = 0; i < s->n_cands; i++) {
-		const char *id = s->cands[i].room_id;
-
-		if (bsearch(&id, sorted, n, sizeof(char *), compare_ids))
-			s->cands[kept++] = s->cands[i];
-		else
-			free(s->cands[i].room_id);
-	}
-	s->n_cands = kept;
-	free(sorted);
+	state_candidates_forget_unseen(s);
 }
 
 size_t state_candidate_count(const struct state *s)

@@ -62,6 +62,9 @@ int64_t state_candidate_seen(struct state *s, const char *room_id, int64_t now_m
 int64_t state_candidate_first_seen(const struct state *s, const char *room_id);
 /* Forget every candidate not in ids (rooms that stopped being candidates). */
 void state_candidates_retain(struct state *s, const char *const *ids, size_t n);
+/* The same for the candidates not passed to state_candidate_seen since the
+ * last call (or the load). */
+void state_candidates_forget_unseen(struct state *s);
 size_t state_candidate_count(const struct state *s);
 
 /* Deletes, by room. find returns NULL when the room has no entry. */

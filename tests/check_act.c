@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "pool.h"
 #include "state.h"
 #include "suite.h"
 #include "xmalloc.h"
@@ -489,6 +490,177 @@ START_TEST(test_plan_line_numbers)
 }
 END_TEST
 
+/* --- the pool: the best max_per_run in memory, the rest held back --- */
+
+struct reported {
+	struct candidate c[16];
+	size_t n;
+};
+
+static void collect(void *ud, struct candidate *c)
+{
+	struct reported *r = ud;
+
+	ck_assert_uint_lt(r->n, ARRAY_SIZE(r->c));
+	r->c[r->n] = *c;
+	memset(c, 0, sizeof(*c));
+	r->n++;
+}
+
+static void reported_free(struct reported *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		candidate_clear(&r->c[i]);
+}
+
+/* Offers candidates inactive days[i] ago (named "!<i>:x") to the pool. */
+static void offer_all(struct pool *p, const int64_t *days, size_t n)
+{
+	struct candidate *c = make(days, n);
+
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(pool_offer(p, &c[i], NOW_MS), 0);
+	free_all(c, n);
+}
+
+START_TEST(test_pool_keeps_the_best)
+{
+	const int64_t days[] = { 300, 500, 100, 600, 200, 400, 50, 700 };
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct reported rep = { .n = 0 };
+	struct candidate *kept;
+	struct pool p;
+	size_t n;
+
+	policy.delete.max_per_run = 3;
+	pool_init(&p, &ctx);
+	offer_all(&p, days, ARRAY_SIZE(days));
+	kept = pool_kept(&p, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(p.total, 8);
+	act_sort(kept, n);
+	ck_assert_str_eq(kept[0].facts.room_id, "!7:x"); /* 700 days */
+	ck_assert_str_eq(kept[1].facts.room_id, "!3:x"); /* 600 */
+	ck_assert_str_eq(kept[2].facts.room_id, "!1:x"); /* 500 */
+	ck_assert_int_eq(pool_report(&p, NULL, collect, &rep), 0);
+	ck_assert_uint_eq(rep.n, 5);
+	for (size_t i = 0; i < rep.n; i++) {
+		ck_assert_int_eq(rep.c[i].outcome, OUTCOME_CAPPED);
+		ck_assert_str_eq(rep.c[i].reason, "max_per_run 3 reached: left for a later run");
+		ck_assert_ptr_eq(rep.c[i].rule, &rule);
+		ck_assert_int_eq(rep.c[i].facts.last_activity.state, FACT_KNOWN);
+	}
+	/* every candidate was seen: the grace bookkeeping knows them all */
+	ck_assert_uint_eq(state_candidate_count(s), 8);
+	reported_free(&rep);
+	pool_free(&p);
+	state_close(s);
+}
+END_TEST
+
+/* A refused run reports everything held back as refused, with why. */
+START_TEST(test_pool_refused)
+{
+	const int64_t days[] = { 300, 500, 100 };
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct reported rep = { .n = 0 };
+	struct pool p;
+
+	policy.delete.max_per_run = 1;
+	pool_init(&p, &ctx);
+	offer_all(&p, days, ARRAY_SIZE(days));
+	ck_assert_int_eq(pool_report(&p, "breaker: too many", collect, &rep), 0);
+	ck_assert_uint_eq(rep.n, 2);
+	for (size_t i = 0; i < rep.n; i++) {
+		ck_assert_int_eq(rep.c[i].outcome, OUTCOME_REFUSED);
+		ck_assert_str_eq(rep.c[i].reason, "breaker: too many");
+	}
+	reported_free(&rep);
+	pool_free(&p);
+	state_close(s);
+}
+END_TEST
+
+/* Under a grace period nothing new is held in memory; a room with a delete
+ * of an earlier run always is, beside the best. */
+START_TEST(test_pool_grace_and_known)
+{
+	const int64_t days[] = { 300, 500, 100 };
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct reported rep = { .n = 0 };
+	struct pool p;
+	size_t n;
+
+	policy.delete.max_per_run = 1;
+	policy.delete.grace_period = 86400;
+	state_delete_requested(s, "!2:x", NOW_MS - 1000);
+	pool_init(&p, &ctx);
+	offer_all(&p, days, ARRAY_SIZE(days));
+	pool_kept(&p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(p.kept[0].facts.room_id, "!2:x");
+	ck_assert_int_eq(pool_report(&p, NULL, collect, &rep), 0);
+	ck_assert_uint_eq(rep.n, 2);
+	for (size_t i = 0; i < rep.n; i++) {
+		ck_assert_int_eq(rep.c[i].outcome, OUTCOME_DEFERRED);
+		ck_assert_ptr_nonnull(strstr(rep.c[i].reason, "grace period 1d"));
+	}
+	reported_free(&rep);
+	pool_free(&p);
+	state_close(s);
+}
+END_TEST
+
+/* What is held back comes back with every fact a report shows. */
+START_TEST(test_pool_round_trip)
+{
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct reported rep = { .n = 0 };
+	struct candidate c = { 0 };
+	struct pool p;
+
+	policy.delete.max_per_run = 0;
+	room_facts_clear(&c.facts);
+	c.facts.room_id = xstrdup("!rt:x");
+	c.facts.name = xstrdup("A \"name\",\nwith lines");
+	c.facts.canonical_alias = xstrdup("#rt:x");
+	c.facts.room_type = xstrdup("m.space");
+	c.facts.encryption = xstrdup("m.megolm.v1.aes-sha2");
+	c.facts.joined_members = 7;
+	c.facts.joined_local_members = 0;
+	c.facts.is_public = TRI_FALSE;
+	fact_time_known(&c.facts.last_activity, NOW_MS - 400 * DAY_MS);
+	fact_time_unknown(&c.facts.created, "HTTP 502");
+	c.rule = &rule;
+	pool_init(&p, &ctx);
+	ck_assert_int_eq(pool_offer(&p, &c, NOW_MS), 0);
+	ck_assert_int_eq(pool_report(&p, NULL, collect, &rep), 0);
+	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_str_eq(rep.c[0].facts.room_id, "!rt:x");
+	ck_assert_str_eq(rep.c[0].facts.name, "A \"name\",\nwith lines");
+	ck_assert_str_eq(rep.c[0].facts.canonical_alias, "#rt:x");
+	ck_assert_str_eq(rep.c[0].facts.room_type, "m.space");
+	ck_assert_str_eq(rep.c[0].facts.encryption, "m.megolm.v1.aes-sha2");
+	ck_assert_ptr_null(rep.c[0].facts.creator);
+	ck_assert_int_eq(rep.c[0].facts.joined_members, 7);
+	ck_assert_int_eq(rep.c[0].facts.joined_local_members, 0);
+	ck_assert_int_eq(rep.c[0].facts.is_public, TRI_FALSE);
+	ck_assert_int_eq(rep.c[0].facts.last_activity.state, FACT_KNOWN);
+	ck_assert_int_eq(rep.c[0].facts.last_activity.ms, NOW_MS - 400 * DAY_MS);
+	ck_assert_int_eq(rep.c[0].facts.created.state, FACT_UNKNOWN);
+	ck_assert_str_eq(rep.c[0].facts.created.problem, "HTTP 502");
+	ck_assert_int_eq(rep.c[0].outcome, OUTCOME_CAPPED);
+	reported_free(&rep);
+	pool_free(&p);
+	candidate_clear(&c);
+	state_close(s);
+}
+END_TEST
+
 static Suite *act_suite(void)
 {
 	Suite *su = suite_create("act");
@@ -508,6 +680,10 @@ static Suite *act_suite(void)
 	tcase_add_test(tp, test_plan_history);
 	tcase_add_test(tp, test_plan_keeps_settled);
 	tcase_add_test(tp, test_plan_line_numbers);
+	tcase_add_test(tp, test_pool_keeps_the_best);
+	tcase_add_test(tp, test_pool_refused);
+	tcase_add_test(tp, test_pool_grace_and_known);
+	tcase_add_test(tp, test_pool_round_trip);
 	suite_add_tcase(su, tp);
 	return su;
 }
