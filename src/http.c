@@ -285,7 +285,8 @@ static struct json_stream *body_stream(struct request *r)
 		return json_stream_new();
 	if (r->elements.begin)
 		r->elements.begin(r->elements.ud);
-	return json_stream_new_elements(r->elements.member, r->elements.fn, r->elements.ud);
+	return json_stream_new_elements((const char *const[]){ r->elements.member, NULL }, r->elements.fn,
+					r->elements.ud);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)

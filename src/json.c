@@ -62,10 +62,13 @@ static int parse_error(char *err, size_t errlen, const char *what)
 /* The strict parser, fed a body in pieces as it arrives (or whole): the
  * same checks in the same order as on a whole body, so a piece never
  * changes what is accepted. */
-/* The elements of one array member of the top-level object, taken out of
- * the stream one by one (json_stream_new_elements). */
+#define SPLIT_MAX_MEMBERS 4
+
+/* The elements of array members of the top-level object, taken out of the
+ * stream one by one (json_stream_new_elements). */
 struct json_split {
-	char *member;
+	char *members[SPLIT_MAX_MEMBERS];  /* NULL-terminated */
+	int current;                 /* the member whose array is being read */
 	json_element_fn fn;
 	void *ud;
 	int depth;                   /* containers open, strings not counted */
@@ -73,8 +76,8 @@ struct json_split {
 	bool expect_key;             /* in the top-level object, a member name comes next */
 	bool in_key;
 	struct buf key;              /* the member name being read, raw */
-	bool member_next;            /* the value after ':' is the member's */
-	bool member_seen;
+	int member_next;             /* the value after ':' is this member's, or -1 */
+	bool member_seen[SPLIT_MAX_MEMBERS];
 	bool collecting;             /* inside the member's array: bytes go to elem */
 	struct buf elem;
 };
@@ -108,12 +111,14 @@ struct json_stream *json_stream_new(void)
 	return stream_new(JSON_MAX_DEPTH);
 }
 
-struct json_stream *json_stream_new_elements(const char *member, json_element_fn fn, void *ud)
+struct json_stream *json_stream_new_elements(const char *const *members, json_element_fn fn, void *ud)
 {
 	struct json_stream *s = stream_new(JSON_MAX_DEPTH);
 
 	s->split = xcalloc(1, sizeof(*s->split));
-	s->split->member = xstrdup(member);
+	for (size_t i = 0; members[i] && i < SPLIT_MAX_MEMBERS - 1; i++)
+		s->split->members[i] = xstrdup(members[i]);
+	s->split->member_next = -1;
 	s->split->fn = fn;
 	s->split->ud = ud;
 	return s;
@@ -126,7 +131,8 @@ void json_stream_free(struct json_stream *s)
 	json_tokener_free(s->tok);
 	json_object_put(s->value);
 	if (s->split) {
-		free(s->split->member);
+		for (size_t i = 0; s->split->members[i]; i++)
+			free(s->split->members[i]);
 		buf_free(&s->split->key);
 		buf_free(&s->split->elem);
 		free(s->split);
@@ -185,23 +191,28 @@ static int tokenize(struct json_stream *s, const char *data, size_t len)
 	return 0;
 }
 
-static bool split_is_member(const struct json_split *sp)
+/* Which of the members the name just read is, or -1. */
+static int split_member_of(const struct json_split *sp)
 {
 	struct json_object *name = NULL;
 	struct buf quoted = { 0 };
-	bool same;
+	const char *key = sp->key.data;
+	int which = -1;
 
-	if (!memchr(sp->key.data, '\\', sp->key.len))
-		return strcmp(sp->key.data, sp->member) == 0;
-	/* An escaped name ("\u0072ooms") means what it decodes to. */
-	buf_putc(&quoted, '"');
-	buf_append(&quoted, sp->key.data, sp->key.len);
-	buf_putc(&quoted, '"');
-	same = json_parse_strict(quoted.data, quoted.len, &name, NULL, 0) == 0 &&
-	       strcmp(json_object_get_string(name), sp->member) == 0;
+	if (memchr(sp->key.data, '\\', sp->key.len)) {
+		/* An escaped name ("\u0072ooms") means what it decodes to. */
+		buf_putc(&quoted, '"');
+		buf_append(&quoted, sp->key.data, sp->key.len);
+		buf_putc(&quoted, '"');
+		key = json_parse_strict(quoted.data, quoted.len, &name, NULL, 0) == 0 ?
+		      json_object_get_string(name) : NULL;
+	}
+	for (int i = 0; key && sp->members[i]; i++)
+		if (strcmp(key, sp->members[i]) == 0)
+			which = i;
 	json_object_put(name);
 	buf_free(&quoted);
-	return same;
+	return which;
 }
 
 /* One element of the member's array is complete: parsed strictly on its
@@ -226,7 +237,7 @@ static int split_element_done(struct json_stream *s)
 	buf_reset(&sp->elem);
 	if (r < 0)
 		return stream_fail(s, err + strlen("not JSON: "));
-	r = sp->fn(sp->ud, elem);
+	r = sp->fn(sp->ud, sp->members[sp->current], elem);
 	json_object_put(elem);
 	if (r < 0) {
 		s->error = r;
@@ -289,24 +300,25 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 				buf_reset(&sp->key);
 				buf_puts(&sp->key, "");
 			}
-			sp->member_next = false;
+			sp->member_next = -1;
 			break;
 		case '{':
 		case '[':
 			sp->depth++;
-			if (sp->depth == 2 && sp->member_next && c == '[') {
-				if (sp->member_seen) {
+			if (sp->depth == 2 && sp->member_next >= 0 && c == '[') {
+				if (sp->member_seen[sp->member_next]) {
 					stream_fail(s, "the split member appears twice");
 					break;
 				}
-				sp->member_seen = true;
+				sp->member_seen[sp->member_next] = true;
+				sp->current = sp->member_next;
 				tokenize(s, data + start, i + 1 - start);
 				start = i + 1;
 				sp->collecting = true;
 				buf_reset(&sp->elem);
 			}
 			sp->expect_key = sp->depth == 1 && c == '{';
-			sp->member_next = false;
+			sp->member_next = -1;
 			break;
 		case '}':
 		case ']':
@@ -315,19 +327,19 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 		case ':':
 			if (sp->depth == 1) {
 				sp->expect_key = false;
-				sp->member_next = sp->key.data && split_is_member(sp);
+				sp->member_next = sp->key.data ? split_member_of(sp) : -1;
 			}
 			break;
 		case ',':
 			if (sp->depth == 1) {
 				sp->expect_key = true;
-				sp->member_next = false;
+				sp->member_next = -1;
 			}
 			break;
 		case ' ': case '\t': case '\n': case '\r':
 			break;
 		default:
-			sp->member_next = false; /* a number or a literal: not the array */
+			sp->member_next = -1; /* a number or a literal: not the array */
 			break;
 		}
 	}

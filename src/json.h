@@ -21,14 +21,15 @@ struct json_object;
  * json_parse_strict would have on the whole body. */
 struct json_stream;
 struct json_stream *json_stream_new(void);
-/* The same, with the elements of the top-level object's array member
- * `member` (the rows of a room list page) handed to fn one by one as they
+/* The same, with the elements of the top-level object's array members
+ * named in members (NULL-terminated, at most 3: the rows of a room list
+ * page, the entries of the state file) handed to fn one by one as they
  * complete, each parsed strictly and put right after the call; the value
  * finish returns holds a 0 in place of each. So a large array is never one
  * tree in memory. A negative return of fn stops the stream: feed and
- * finish then return it. The member given twice is refused. */
-typedef int (*json_element_fn)(void *ud, struct json_object *element);
-struct json_stream *json_stream_new_elements(const char *member, json_element_fn fn, void *ud);
+ * finish then return it. A member given twice is refused. */
+typedef int (*json_element_fn)(void *ud, const char *member, struct json_object *element);
+struct json_stream *json_stream_new_elements(const char *const *members, json_element_fn fn, void *ud);
 int json_stream_feed(struct json_stream *s, const char *data, size_t len);
 int json_stream_finish(struct json_stream *s, struct json_object **out, char *err, size_t errlen);
 void json_stream_free(struct json_stream *s);

@@ -139,8 +139,9 @@ static void page_begin(void *ud)
 	slot->row_error[0] = '\0';
 }
 
-static int page_row(void *ud, struct json_object *row)
+static int page_row(void *ud, const char *member, struct json_object *row)
 {
+	(void)member;
 	struct page_slot *slot = ud;
 
 	return synapse_room_page_add(&slot->page, slot->scan->page_size, row, slot->row_error,

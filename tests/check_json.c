@@ -99,14 +99,17 @@ END_TEST
 /* The elements of "rooms" taken out one by one: the document is accepted
  * exactly when the whole parse accepts it, the elements are the whole
  * parse's, in order, and what is left has a 0 in place of each. */
+static const char *const rooms_member[] = { "rooms", NULL };
+
 struct collected {
 	struct json_object *list;
 };
 
-static int collect(void *ud, struct json_object *element)
+static int collect(void *ud, const char *member, struct json_object *element)
 {
 	struct collected *c = ud;
 
+	ck_assert_str_eq(member, "rooms");
 	json_object_array_add(c->list, json_object_get(element));
 	return 0;
 }
@@ -117,7 +120,7 @@ static void elements_in_pieces(const char *data, size_t len, size_t piece)
 	struct collected got = { json_object_new_array() };
 	char werr[128] = "", perr[128] = "";
 	int wr = json_parse_strict(data, len, &whole, werr, sizeof(werr));
-	struct json_stream *s = json_stream_new_elements("rooms", collect, &got);
+	struct json_stream *s = json_stream_new_elements(rooms_member, collect, &got);
 	int pr;
 
 	for (size_t off = 0; off < len; off += piece)
@@ -183,13 +186,41 @@ START_TEST(test_elements_equal_whole)
 }
 END_TEST
 
+static int by_member(void *ud, const char *member, struct json_object *element)
+{
+	struct buf *b = ud;
+
+	buf_printf(b, "%s=%d;", member, json_object_get_int(element));
+	return 0;
+}
+
+/* Several members, each with its name; the others stay in the value. */
+START_TEST(test_elements_two_members)
+{
+	static const char doc[] = "{\"b\":[3],\"c\":[9],\"a\":[1,2],\"v\":1}";
+	static const char *const members[] = { "a", "b", NULL };
+	struct buf got = { 0 };
+	struct json_stream *s = json_stream_new_elements(members, by_member, &got);
+	struct json_object *rest = NULL, *c;
+
+	json_stream_feed(s, doc, strlen(doc));
+	ck_assert_int_eq(json_stream_finish(s, &rest, NULL, 0), 0);
+	ck_assert_str_eq(got.data, "b=3;a=1;a=2;");
+	ck_assert(json_object_object_get_ex(rest, "c", &c));
+	ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(c, 0)), 9);
+	json_object_put(rest);
+	json_stream_free(s);
+	buf_free(&got);
+}
+END_TEST
+
 /* The one difference: the member given twice is refused (the whole parse
  * keeps the last, after the first's elements were handed over). */
 START_TEST(test_elements_member_twice)
 {
 	static const char doc[] = "{\"rooms\":[1],\"rooms\":[2]}";
 	struct collected got = { json_object_new_array() };
-	struct json_stream *s = json_stream_new_elements("rooms", collect, &got);
+	struct json_stream *s = json_stream_new_elements(rooms_member, collect, &got);
 	struct json_object *rest = NULL;
 	char err[128] = "";
 
@@ -201,8 +232,9 @@ START_TEST(test_elements_member_twice)
 }
 END_TEST
 
-static int refuse_second(void *ud, struct json_object *element)
+static int refuse_second(void *ud, const char *member, struct json_object *element)
 {
+	(void)member;
 	(void)element;
 	return ++*(int *)ud > 1 ? -EPROTO : 0;
 }
@@ -212,7 +244,7 @@ START_TEST(test_elements_reader_refuses)
 {
 	static const char doc[] = "{\"rooms\":[1,2,3]}";
 	int seen = 0;
-	struct json_stream *s = json_stream_new_elements("rooms", refuse_second, &seen);
+	struct json_stream *s = json_stream_new_elements(rooms_member, refuse_second, &seen);
 	struct json_object *rest = NULL;
 
 	ck_assert_int_eq(json_stream_feed(s, doc, strlen(doc)), -EPROTO);
@@ -434,6 +466,7 @@ static Suite *json_suite(void)
 	tcase_add_loop_test(tc, test_stream_equals_whole, 0, STREAM_CASES);
 	tcase_add_loop_test(tc, test_elements_equal_whole, 0, 32);
 	tcase_add_test(tc, test_elements_member_twice);
+	tcase_add_test(tc, test_elements_two_members);
 	tcase_add_test(tc, test_elements_reader_refuses);
 	tcase_add_test(tc, test_parse_depth);
 	tcase_add_test(tc, test_parse_no_err_buffer);

@@ -121,8 +121,9 @@ static void stream_equals_whole(const char *b, size_t len)
 	json_object_put(whole);
 }
 
-static int count_element(void *ud, struct json_object *element)
+static int count_element(void *ud, const char *member, struct json_object *element)
 {
+	(void)member;
 	(void)element;
 	++*(size_t *)ud;
 	return 0;
@@ -138,7 +139,7 @@ static void elements_equal_whole(const char *b, size_t len)
 	char err[160] = "";
 	int wr = json_parse_strict(b, len, &whole, NULL, 0), pr;
 
-	s = json_stream_new_elements("rooms", count_element, &n);
+	s = json_stream_new_elements((const char *const[]){ "rooms", NULL }, count_element, &n);
 	for (size_t off = 0; off < len; off += 5)
 		json_stream_feed(s, b + off, len - off < 5 ? len - off : 5);
 	pr = json_stream_finish(s, &rest, err, sizeof(err));
