@@ -483,6 +483,15 @@ int json_as_string(struct json_object *v, const char **out)
 	return 0;
 }
 
+bool json_array_items(struct json_object *a, struct json_object **v, size_t n)
+{
+	if (!a || !json_object_is_type(a, json_type_array) || json_object_array_length(a) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_object_array_get_idx(a, i);
+	return true;
+}
+
 int json_each_member(struct json_object *obj,
 		     int (*fn)(const char *key, struct json_object *val, void *ud), void *ud)
 {

@@ -54,6 +54,9 @@ int json_get_object(struct json_object *obj, const char *key, struct json_object
 int json_as_int64(struct json_object *v, int64_t *out);
 int json_as_string(struct json_object *v, const char **out);
 
+/* An array of exactly n values: true, with them in v (borrowed). */
+bool json_array_items(struct json_object *a, struct json_object **v, size_t n);
+
 /* Calls fn for each member of an object, in order, until it returns
  * non-zero (which is returned); -EINVAL when obj is not an object. */
 int json_each_member(struct json_object *obj,

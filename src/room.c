@@ -71,7 +71,19 @@ void room_facts_clear(struct room_facts *f)
 	memset(f, 0, sizeof(*f));
 	f->joined_members = -1;
 	f->joined_local_members = -1;
+	f->state_events = -1;
 	f->is_public = TRI_UNKNOWN;
+}
+
+uint64_t room_id_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* 64-bit FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 bool room_id_valid(const char *s)

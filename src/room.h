@@ -54,6 +54,7 @@ struct room_facts {
 	char *encryption;       /* NULL: not encrypted */
 	int64_t joined_members;       /* -1: unknown */
 	int64_t joined_local_members; /* -1: unknown */
+	int64_t state_events;         /* -1: unknown */
 	enum tri is_public;     /* in the public room directory */
 	/* The first list-row field that was missing or of the wrong type, or
 	 * NULL. Such a room is kept_unknown (DESIGN.md §6.2). */
@@ -79,5 +80,8 @@ int room_facts_read(FILE *f, struct room_facts *r);
  * all ask this. */
 #define ROOM_ID_MAX 255
 bool room_id_valid(const char *s);
+/* 64-bit FNV-1a of the room id: the key of the scan's de-duplication set
+ * and of the state file's memories. */
+uint64_t room_id_hash(const char *s);
 
 #endif

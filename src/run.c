@@ -362,6 +362,9 @@ static void check_listing(struct run *run, const struct scan_result *sr)
 	if (sr->bad_rows)
 		log_warn("%llu room list rows had no usable room_id and were skipped",
 			 (unsigned long long)sr->bad_rows);
+	if (sr->recalled)
+		log_info("%llu rooms without a local member took their last activity from the state file "
+			 "(their counts had not changed)", (unsigned long long)sr->recalled);
 }
 
 static int do_scan(struct run *run, struct scan_result *sr)
@@ -372,7 +375,9 @@ static int do_scan(struct run *run, struct scan_result *sr)
 		.protected_ids = run->protected_ids,
 		.n_protected_ids = run->n_protected_ids,
 	};
-	struct scan_config cfg = { .http = run->http, .decide = &dctx, .on_verdict = on_verdict, .ud = run };
+	struct scan_config cfg = {
+		.http = run->http, .state = run->state, .decide = &dctx, .on_verdict = on_verdict, .ud = run,
+	};
 	struct act_context actx = {
 		.policy = run->p,
 		.decide = &dctx,

@@ -9,6 +9,7 @@
 
 #include "facts.h"
 #include "scan.h"
+#include "state.h"
 #include "synapse.h"
 #include "xmalloc.h"
 
@@ -62,17 +63,6 @@ struct waiting_room {
 
 static bool seen_insert(struct seen_set *s, uint64_t h);
 
-/* 64-bit FNV-1a of the room id: the de-duplication key. */
-static uint64_t hash64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static void seen_grow(struct seen_set *s)
 {
@@ -208,6 +198,43 @@ static void deliver(struct scan *s, struct room_facts *f, const struct verdict *
 
 static void decide_or_fetch(struct scan *s, struct waiting_room *w);
 
+static const char *activity_name(const struct scan *s)
+{
+	return s->cfg->decide->policy->activity == ACTIVITY_MESSAGES ? "messages" : "events";
+}
+
+/* No local member: no new event reaches this server, so the last activity
+ * an earlier run found still holds while the counts are the same. */
+static bool quiet_room(const struct scan *s, const struct room_facts *f)
+{
+	return s->cfg->state && f->joined_local_members == 0 && f->state_events >= 0 &&
+	       f->joined_members >= 0;
+}
+
+/* Decide, with the last activity from the state file when it still holds. */
+static void decide_quiet(struct scan *s, struct room_facts *f, struct verdict *v)
+{
+	int64_t ms;
+
+	decide_room(s->cfg->decide, f, v);
+	if (v->kind == VERDICT_NEED_FACTS && (v->need & NEED_LAST_ACTIVITY) && quiet_room(s, f) &&
+	    state_quiet_recall(s->cfg->state, f->room_id, activity_name(s), f->joined_members,
+			       f->state_events, &ms)) {
+		fact_time_known(&f->last_activity, ms);
+		s->res->recalled++;
+		decide_room(s->cfg->decide, f, v);
+	}
+}
+
+/* A last activity just looked up for a quiet room is kept for next time. */
+static void remember_quiet(struct scan *s, const struct room_facts *f)
+{
+	if (quiet_room(s, f) && f->last_activity.state == FACT_KNOWN &&
+	    f->last_activity.ms <= s->cfg->decide->now_ms + CLOCK_SKEW_MS)
+		state_quiet_remember(s->cfg->state, f->room_id, activity_name(s), f->last_activity.ms,
+				     f->joined_members, f->state_events);
+}
+
 static void on_facts(void *ud, int auth_error, const char *why)
 {
 	struct waiting_room *w = ud;
@@ -221,6 +248,7 @@ static void on_facts(void *ud, int auth_error, const char *why)
 		free(w);
 		return;
 	}
+	remember_quiet(s, &w->f);
 	decide_or_fetch(s, w);
 	request_pages(s);
 }
@@ -231,7 +259,7 @@ static void decide_or_fetch(struct scan *s, struct waiting_room *w)
 {
 	struct verdict v;
 
-	decide_room(s->cfg->decide, &w->f, &v);
+	decide_quiet(s, &w->f, &v);
 	if (v.kind == VERDICT_NEED_FACTS) {
 		s->waiting++;
 		facts_fetch(s->cfg->http, s->cfg->decide->policy->activity, &w->f, v.need, on_facts, w);
@@ -246,13 +274,13 @@ static void take_room(struct scan *s, struct room_facts *f)
 	struct verdict v;
 	struct waiting_room *w;
 
-	if (!seen_insert(&s->seen, hash64(f->room_id))) {
+	if (!seen_insert(&s->seen, room_id_hash(f->room_id))) {
 		s->res->duplicates++;
 		room_facts_clear(f);
 		return;
 	}
 	s->res->rooms++;
-	decide_room(s->cfg->decide, f, &v);
+	decide_quiet(s, f, &v);
 	if (v.kind != VERDICT_NEED_FACTS) {
 		deliver(s, f, &v);
 		return;

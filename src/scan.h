@@ -24,6 +24,7 @@ struct scan_result {
 	uint64_t duplicates;       /* rows seen again on a later page */
 	uint64_t bad_rows;         /* rows without a usable room_id */
 	uint64_t pages;
+	uint64_t recalled;         /* quiet rooms whose last activity came from the state file */
 	int64_t first_total;       /* total_rooms of the first page, -1 unknown */
 	bool auth_failed;          /* the token was refused: the run must stop */
 	bool interrupted;          /* should_stop ended it */
@@ -32,6 +33,10 @@ struct scan_result {
 
 struct scan_config {
 	struct http_client *http;
+	/* The state file's quiet rooms (NULL: none): a room without a local
+	 * member whose counts did not change gets the last activity an
+	 * earlier run found, without a lookup. */
+	struct state *state;
 	const struct decide_context *decide;
 	scan_verdict_fn on_verdict;
 	void *ud;

@@ -13,29 +13,40 @@
 
 #include "buf.h"
 #include "json.h"
+#include "idmap.h"
+#include "room.h"
 #include "state.h"
 #include "xmalloc.h"
 #include "file.h"
 
-#define STATE_VERSION 1
+/* Version 2 keeps the candidates and the quiet rooms in arrays, read one
+ * entry at a time (json.c's elements): never a tree of the whole file. A
+ * version 1 file (candidates as an object) is still read. */
+#define STATE_VERSION 2
 #define STATE_MAX_SIZE (256u << 20) /* far beyond any real state: a sign of damage */
 
-struct state_candidate {
-	char *room_id;
-	int64_t first_seen_ms;
-	bool seen;              /* a candidate again this run */
+/* A room without a local member, as the last run found it. */
+struct quiet_room {
+	uint64_t hash;             /* room_id_hash */
+	int64_t last_ms;
+	uint32_t joined;
+	uint32_t state_events;
 };
 
-/* Both arrays are kept sorted by room_id (binary search: a server may have
- * thousands of candidates waiting out their grace period). */
 struct state {
 	char *path;
 	char *lock_path;
 	int lock_fd;
-	struct state_candidate *cands;
-	size_t n_cands;
-	struct state_delete *dels;
+	struct idmap cands;        /* room id -> first seen as a candidate */
+	struct state_delete *dels; /* sorted by room_id */
 	size_t n_dels;
+	char *quiet_activity;      /* the activity setting the quiet rooms were read with */
+	struct quiet_room *quiet;  /* from the file, sorted by hash */
+	size_t n_quiet;
+	uint8_t *quiet_used;       /* per loaded entry: recalled this run */
+	struct quiet_room *fresh;  /* remembered this run */
+	size_t n_fresh, cap_fresh;
+	char *fresh_activity;
 };
 
 static const char *const phase_names[] = {
@@ -44,18 +55,15 @@ static const char *const phase_names[] = {
 	[STATE_COMPLETED] = "completed",
 };
 
-/* --- sorted arrays --- */
+/* --- the deletes: a small array sorted by room id --- */
 
-/* Index of room_id, or of where it would be inserted (*found false). Both
- * element types start with the room_id pointer. */
-static size_t find_index(const void *base, size_t n, size_t size, const char *room_id, bool *found)
+static size_t find_index(const struct state_delete *d, size_t n, const char *room_id, bool *found)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *id = *(char *const *)((const char *)base + mid * size);
-		int c = strcmp(id, room_id);
+		int c = strcmp(d[mid].room_id, room_id);
 
 		if (c == 0) {
 			*found = true;
@@ -70,36 +78,10 @@ static size_t find_index(const void *base, size_t n, size_t size, const char *ro
 	return lo;
 }
 
-static struct state_candidate *cand_insert(struct state *s, const char *room_id, int64_t ms)
-{
-	bool found;
-	size_t i = find_index(s->cands, s->n_cands, sizeof(*s->cands), room_id, &found);
-
-	if (found)
-		return &s->cands[i];
-	s->cands = xreallocarray(s->cands, s->n_cands + 1, sizeof(*s->cands));
-	memmove(&s->cands[i + 1], &s->cands[i], (s->n_cands - i) * sizeof(*s->cands));
-	s->n_cands++;
-	s->cands[i] = (struct state_candidate){ .room_id = xstrdup(room_id), .first_seen_ms = ms };
-	return &s->cands[i];
-}
-
-static void cand_remove(struct state *s, const char *room_id)
-{
-	bool found;
-	size_t i = find_index(s->cands, s->n_cands, sizeof(*s->cands), room_id, &found);
-
-	if (!found)
-		return;
-	free(s->cands[i].room_id);
-	memmove(&s->cands[i], &s->cands[i + 1], (s->n_cands - i - 1) * sizeof(*s->cands));
-	s->n_cands--;
-}
-
 static struct state_delete *del_get(struct state *s, const char *room_id)
 {
 	bool found;
-	size_t i = find_index(s->dels, s->n_dels, sizeof(*s->dels), room_id, &found);
+	size_t i = find_index(s->dels, s->n_dels, room_id, &found);
 
 	if (found)
 		return &s->dels[i];
@@ -186,21 +168,80 @@ static bool parse_phase(const char *s, enum state_phase *out)
 
 struct load {
 	struct state *s;
+	int64_t version;
 	char *err;
 	size_t errlen;
 };
 
-static int load_candidate(const char *room, struct json_object *v, void *ud)
+static int load_fail(struct load *l, const char *fmt, const char *what) SJ_PRINTF(2, 0);
+static int load_fail(struct load *l, const char *fmt, const char *what)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(l->err, l->errlen, fmt, what);
+#pragma GCC diagnostic pop
+	return -EBADMSG;
+}
+
+/* Version 1: "candidates": {"!room": first_seen, ...}. */
+static int load_candidate_v1(const char *room, struct json_object *v, void *ud)
 {
 	struct load *l = ud;
 	int64_t ms;
+	bool added;
 
-	if (json_as_int64(v, &ms) < 0 || ms < 0) {
-		snprintf(l->err, l->errlen, "candidates.%s: not a time", room);
-		return -EBADMSG;
-	}
-	cand_insert(l->s, room, ms);
+	if (json_as_int64(v, &ms) < 0 || ms < 0)
+		return load_fail(l, "candidates.%s: not a time", room);
+	idmap_put(&l->s->cands, room, ms, &added);
 	return 0;
+}
+
+/* Version 2: "candidates": [["!room", first_seen], ...]. */
+static int load_candidate(struct load *l, struct json_object *e)
+{
+	struct json_object *pair[2];
+	const char *room;
+	int64_t first;
+	bool added;
+
+	if (!json_array_items(e, pair, 2) || json_as_string(pair[0], &room) < 0 || !room_id_valid(room) ||
+	    json_as_int64(pair[1], &first) < 0 || first < 0)
+		return load_fail(l, "candidates: %s is not [room id, time]", "an entry");
+	idmap_put(&l->s->cands, room, first, &added);
+	return added ? 0 : load_fail(l, "candidates: %s is listed twice", room);
+}
+
+/* "quiet": [["<16 hex digits>", last_activity, joined_members, state_events], ...]. */
+static int load_quiet(struct load *l, struct json_object *e)
+{
+	struct json_object *v[4];
+	const char *hex;
+	int64_t n[3];
+	char *end;
+	struct quiet_room q;
+	struct state *s = l->s;
+
+	if (!json_array_items(e, v, 4) || json_as_string(v[0], &hex) < 0 || strlen(hex) != 16)
+		return load_fail(l, "quiet: %s is not [hash, time, members, state events]", "an entry");
+	for (int i = 0; i < 3; i++)
+		if (json_as_int64(v[i + 1], &n[i]) < 0 || n[i] < 0 || (i > 0 && n[i] > UINT32_MAX))
+			return load_fail(l, "quiet: %s is not [hash, time, members, state events]", hex);
+	q.hash = strtoull(hex, &end, 16);
+	if (*end)
+		return load_fail(l, "quiet: %s is not a hash", hex);
+	q.last_ms = n[0];
+	q.joined = (uint32_t)n[1];
+	q.state_events = (uint32_t)n[2];
+	if (s->n_quiet && s->quiet[s->n_quiet - 1].hash >= q.hash)
+		return load_fail(l, "quiet: %s is out of order", hex);
+	s->quiet = xreallocarray(s->quiet, s->n_quiet + 1, sizeof(*s->quiet));
+	s->quiet[s->n_quiet++] = q;
+	return 0;
+}
+
+static int load_element(void *ud, const char *member, struct json_object *e)
+{
+	return strcmp(member, "quiet") == 0 ? load_quiet(ud, e) : load_candidate(ud, e);
 }
 
 static int load_delete(const char *room, struct json_object *o, void *ud)
@@ -230,49 +271,101 @@ static int load_delete(const char *room, struct json_object *o, void *ud)
 	d->delete_id = xstrdup(id);
 	return 0;
 bad:
-	snprintf(l->err, l->errlen, "deletes.%s: not a delete entry", room);
-	return -EBADMSG;
+	return load_fail(l, "deletes.%s: not a delete entry", room);
 }
 
-/* Through json.c's strict parser, like every other reader. */
-static int load_json(struct state *s, const char *data, size_t len, char *err, size_t errlen)
+/* What is left of the file once the entries were taken out: the version,
+ * the deletes, and the arrays (their elements now 0). */
+static int load_rest(struct load *l, struct json_object *root)
 {
-	struct load l = { .s = s, .err = err, .errlen = errlen };
-	struct json_object *root, *cands, *dels;
-	int64_t version;
-	int r = json_parse_strict(data, len, &root, err, errlen);
+	struct json_object *cands, *dels, *quiet;
+	const char *activity;
+	int r;
 
-	if (r < 0)
-		return -EBADMSG;
-	r = -EBADMSG;
-	if (json_get_int64(root, "version", &version) < 0 || version != STATE_VERSION) {
-		snprintf(err, errlen, "not a version %d state file", STATE_VERSION);
-		goto out;
+	if (json_get_int64(root, "version", &l->version) < 0 || l->version < 1 || l->version > STATE_VERSION)
+		return load_fail(l, "not a version 1 or %s state file", "2");
+	if (json_get_object(root, "deletes", &dels) < 0 ||
+	    (l->version == 1 ? json_get_object(root, "candidates", &cands)
+			     : json_get_array(root, "candidates", &cands)) < 0)
+		return load_fail(l, "%s missing", "candidates or deletes");
+	if (l->version == 1) {
+		r = json_each_member(cands, load_candidate_v1, l);
+		if (r < 0)
+			return r;
 	}
-	if (json_get_object(root, "candidates", &cands) < 0 ||
-	    json_get_object(root, "deletes", &dels) < 0) {
-		snprintf(err, errlen, "candidates or deletes missing");
-		goto out;
-	}
-	r = json_each_member(cands, load_candidate, &l);
+	r = json_get_array(root, "quiet", &quiet);
+	if (r < 0 && r != -ENOENT)
+		return load_fail(l, "quiet: %s", "not a list");
+	r = json_get_string(root, "quiet_activity", &activity);
 	if (r == 0)
-		r = json_each_member(dels, load_delete, &l);
-out:
+		l->s->quiet_activity = xstrdup(activity);
+	else if (r != -ENOENT || l->s->n_quiet)
+		return load_fail(l, "quiet_activity: %s", "missing or not a string");
+	return json_each_member(dels, load_delete, l);
+}
+
+/* Read and parsed a piece at a time. -EBADMSG (err says why): the file does
+ * not parse or fails validation; another negative errno: it could not be
+ * read. */
+static int load_file(struct state *s, int fd, char *err, size_t errlen)
+{
+	static const char *const arrays[] = { "candidates", "quiet", NULL };
+	struct load l = { .s = s, .err = err, .errlen = errlen };
+	struct json_stream *js = json_stream_new_elements(arrays, load_element, &l);
+	struct json_object *root = NULL;
+	struct stat st;
+	char chunk[65536];
+	int r = 0;
+
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = -EISDIR;
+	else if (st.st_size > (off_t)STATE_MAX_SIZE)
+		r = -EFBIG;
+	while (r == 0) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		json_stream_feed(js, chunk, (size_t)n);
+	}
+	if (r == 0) {
+		err[0] = '\0';
+		r = json_stream_finish(js, &root, err, errlen);
+		if (r < 0 && !err[0])
+			snprintf(err, errlen, "not a state file");
+		if (r < 0)
+			r = -EBADMSG;
+		else
+			r = load_rest(&l, root);
+	}
 	json_put(root);
+	json_stream_free(js);
 	return r;
 }
 
 static void state_reset(struct state *s)
 {
-	for (size_t i = 0; i < s->n_cands; i++)
-		free(s->cands[i].room_id);
+	idmap_free(&s->cands);
 	for (size_t i = 0; i < s->n_dels; i++)
 		del_clear(&s->dels[i]);
-	free(s->cands);
 	free(s->dels);
-	s->cands = NULL;
 	s->dels = NULL;
-	s->n_cands = s->n_dels = 0;
+	s->n_dels = 0;
+	free(s->quiet);
+	free(s->quiet_used);
+	free(s->fresh);
+	free(s->quiet_activity);
+	free(s->fresh_activity);
+	s->quiet = s->fresh = NULL;
+	s->quiet_used = NULL;
+	s->quiet_activity = s->fresh_activity = NULL;
+	s->n_quiet = s->n_fresh = s->cap_fresh = 0;
 }
 
 /* A damaged state cannot tell grace periods or pending deletes: keep it for
@@ -295,9 +388,8 @@ static int move_aside(struct state *s, int64_t now_ms, const char *problem, char
 int state_open(const char *path, int64_t now_ms, struct state **out, char *why, size_t whylen)
 {
 	struct state *s = xcalloc(1, sizeof(*s));
-	char *data = NULL, err[200];
-	size_t len = 0;
-	int r;
+	char err[200];
+	int fd, r;
 
 	s->path = xstrdup(path);
 	s->lock_path = xasprintf("%s.lock", path);
@@ -306,21 +398,25 @@ int state_open(const char *path, int64_t now_ms, struct state **out, char *why, 
 	r = lock_take(s, why, whylen);
 	if (r < 0)
 		goto fail;
-	r = file_read_capped(path, STATE_MAX_SIZE, &data, &len);
-	if (r == -ENOENT) {
-		r = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT) {
+		*out = s;
+		return 0;
+	}
+	r = fd < 0 ? -errno : load_file(s, fd, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (r == -EBADMSG) {
+		r = move_aside(s, now_ms, err, why, whylen);
 	} else if (r < 0) {
 		/* EIO, EACCES, EISDIR, EMFILE, ENOMEM, a file past the size
 		 * cap...: not proof of damage. Moving it aside would forget
 		 * pending deletes and the 30-day memory of completed ones; the
 		 * run stops and the file stays where it is (DESIGN.md §6.12). */
 		snprintf(why, whylen, "%s: cannot be read: %s", path, strerror(-r));
-		free(data);
 		goto fail;
-	} else if (load_json(s, data, len, err, sizeof(err)) < 0) {
-		r = move_aside(s, now_ms, err, why, whylen);
 	}
-	free(data);
+	s->quiet_used = xcalloc(s->n_quiet + 1, 1);
 	*out = s;
 	return r;
 fail:
@@ -382,82 +478,171 @@ static void put_delete(struct buf *b, const struct state_delete *d)
 	buf_putc(b, '}');
 }
 
-/* One member a line, so a human can read it and diff two of them. */
-int state_save(struct state *s, int64_t now_ms)
+static int by_hash(const void *a, const void *b)
 {
-	struct buf b = { 0 };
-	int r;
+	uint64_t x = ((const struct quiet_room *)a)->hash, y = ((const struct quiet_room *)b)->hash;
 
-	expire_completed(s, now_ms);
-	buf_printf(&b, "{\n  \"version\": %d,\n  \"candidates\": {", STATE_VERSION);
-	for (size_t i = 0; i < s->n_cands; i++) {
-		buf_puts(&b, i ? ",\n    " : "\n    ");
-		json_append_string(&b, s->cands[i].room_id);
-		buf_printf(&b, ": %" PRId64, s->cands[i].first_seen_ms);
-	}
-	buf_puts(&b, s->n_cands ? "\n  },\n  \"deletes\": {" : "},\n  \"deletes\": {");
+	return x < y ? -1 : x > y;
+}
+
+/* The quiet rooms to keep: those remembered this run, and those recalled
+ * from the file (a room that left the listing, or now needs no lookup, is
+ * forgotten). Sorted by hash, each once; *n of them. */
+static struct quiet_room *quiet_to_save(struct state *s, size_t *n)
+{
+	struct quiet_room *all = xcalloc(s->n_fresh + s->n_quiet + 1, sizeof(*all));
+	size_t k = 0;
+
+	memcpy(all, s->fresh, s->n_fresh * sizeof(*all));
+	k = s->n_fresh;
+	for (size_t i = 0; i < s->n_quiet; i++)
+		if (s->quiet_used[i])
+			all[k++] = s->quiet[i];
+	qsort(all, k, sizeof(*all), by_hash);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (*n == 0 || all[*n - 1].hash != all[i].hash)
+			all[(*n)++] = all[i];
+	return all;
+}
+
+/* The file, written as it goes (a large state is never one buffer), one
+ * entry a line so a human can read it and diff two of them. */
+static void write_state(struct state *s, FILE *f)
+{
+	const struct idmap_entry **cands = idmap_sorted(&s->cands);
+	const char *activity = s->fresh_activity ? s->fresh_activity : s->quiet_activity;
+	struct quiet_room *quiet;
+	struct buf b = { 0 };
+	size_t n_quiet;
+
+	fprintf(f, "{\n  \"version\": %d,\n  \"deletes\": {", STATE_VERSION);
 	for (size_t i = 0; i < s->n_dels; i++) {
+		buf_reset(&b);
 		buf_puts(&b, i ? ",\n    " : "\n    ");
 		json_append_string(&b, s->dels[i].room_id);
 		buf_puts(&b, ": ");
 		put_delete(&b, &s->dels[i]);
+		fputs(b.data, f);
 	}
-	buf_puts(&b, s->n_dels ? "\n  }\n}\n" : "}\n}\n");
-	r = file_write_atomic(s->path, b.data, b.len, 0600);
+	fputs(s->n_dels ? "\n  },\n  \"candidates\": [" : "},\n  \"candidates\": [", f);
+	for (size_t i = 0; cands[i]; i++) {
+		buf_reset(&b);
+		buf_puts(&b, i ? ",\n    [" : "\n    [");
+		json_append_string(&b, cands[i]->id);
+		buf_printf(&b, ", %" PRId64 "]", cands[i]->ms);
+		fputs(b.data, f);
+	}
+	fputs(s->cands.n ? "\n  ]" : "]", f);
+	quiet = quiet_to_save(s, &n_quiet);
+	if (n_quiet && activity) {
+		buf_reset(&b);
+		buf_puts(&b, ",\n  \"quiet_activity\": ");
+		json_append_string(&b, activity);
+		fprintf(f, "%s,\n  \"quiet\": [", b.data);
+		for (size_t i = 0; i < n_quiet; i++)
+			fprintf(f, "%s[\"%016" PRIx64 "\", %" PRId64 ", %" PRIu32 ", %" PRIu32 "]",
+				i ? ",\n    " : "\n    ", quiet[i].hash, quiet[i].last_ms, quiet[i].joined,
+				quiet[i].state_events);
+		fputs("\n  ]", f);
+	}
+	fputs("\n}\n", f);
+	free(quiet);
+	free(cands);
 	buf_free(&b);
-	return r;
+}
+
+int state_save(struct state *s, int64_t now_ms)
+{
+	struct file_atomic af;
+	int r;
+
+	expire_completed(s, now_ms);
+	r = file_atomic_open(&af, s->path, 0600);
+	if (r < 0)
+		return r;
+	write_state(s, af.f);
+	return file_atomic_commit(&af);
 }
 
 /* --- grace --- */
 
 int64_t state_candidate_seen(struct state *s, const char *room_id, int64_t now_ms)
 {
-	struct state_candidate *c = cand_insert(s, room_id, now_ms);
+	bool added;
+	struct idmap_entry *e = idmap_put(&s->cands, room_id, now_ms, &added);
 
-	c->seen = true;
-	return c->first_seen_ms;
+	e->marked = true;
+	return e->ms;
 }
 
 void state_candidates_forget_unseen(struct state *s)
 {
-	size_t kept = 0;
-
-	for (size_t i = 0; i < s->n_cands; i++) {
-		if (s->cands[i].seen) {
-			s->cands[i].seen = false;
-			s->cands[kept++] = s->cands[i];
-		} else {
-			free(s->cands[i].room_id);
-		}
-	}
-	s->n_cands = kept;
+	idmap_keep_marked(&s->cands);
 }
 
 int64_t state_candidate_first_seen(const struct state *s, const char *room_id)
 {
-	bool found;
-	size_t i = find_index(s->cands, s->n_cands, sizeof(*s->cands), room_id, &found);
+	const struct idmap_entry *e = idmap_get(&s->cands, room_id);
 
-	return found ? s->cands[i].first_seen_ms : -1;
+	return e ? e->ms : -1;
 }
 
 void state_candidates_retain(struct state *s, const char *const *ids, size_t n)
 {
-	for (size_t i = 0; i < s->n_cands; i++)
-		s->cands[i].seen = false;
+	for (size_t i = 0; i < s->cands.n; i++)
+		s->cands.entries[i].marked = false;
 	for (size_t i = 0; i < n; i++) {
-		bool found;
-		size_t k = find_index(s->cands, s->n_cands, sizeof(*s->cands), ids[i], &found);
+		struct idmap_entry *e = idmap_get(&s->cands, ids[i]);
 
-		if (found)
-			s->cands[k].seen = true;
+		if (e)
+			e->marked = true;
 	}
-	state_candidates_forget_unseen(s);
+	idmap_keep_marked(&s->cands);
 }
 
 size_t state_candidate_count(const struct state *s)
 {
-	return s->n_cands;
+	return s->cands.n;
+}
+
+/* --- quiet rooms --- */
+
+static bool quiet_fits(int64_t v)
+{
+	return v >= 0 && v <= (int64_t)UINT32_MAX;
+}
+
+bool state_quiet_recall(struct state *s, const char *room_id, const char *activity, int64_t joined,
+			int64_t state_events, int64_t *last_ms)
+{
+	struct quiet_room key = { .hash = room_id_hash(room_id) }, *q;
+
+	if (!s->n_quiet || !s->quiet_activity || strcmp(s->quiet_activity, activity) != 0 ||
+	    !quiet_fits(joined) || !quiet_fits(state_events))
+		return false;
+	q = bsearch(&key, s->quiet, s->n_quiet, sizeof(*q), by_hash);
+	if (!q || q->joined != (uint32_t)joined || q->state_events != (uint32_t)state_events)
+		return false;
+	s->quiet_used[q - s->quiet] = 1;
+	*last_ms = q->last_ms;
+	return true;
+}
+
+void state_quiet_remember(struct state *s, const char *room_id, const char *activity, int64_t last_ms,
+			  int64_t joined, int64_t state_events)
+{
+	if (last_ms < 0 || !quiet_fits(joined) || !quiet_fits(state_events))
+		return;
+	if (!s->fresh_activity)
+		s->fresh_activity = xstrdup(activity);
+	if (s->n_fresh == s->cap_fresh) {
+		s->cap_fresh = s->cap_fresh ? 2 * s->cap_fresh : 256;
+		s->fresh = xreallocarray(s->fresh, s->cap_fresh, sizeof(*s->fresh));
+	}
+	s->fresh[s->n_fresh++] = (struct quiet_room){ .hash = room_id_hash(room_id), .last_ms = last_ms,
+						      .joined = (uint32_t)joined,
+						      .state_events = (uint32_t)state_events };
 }
 
 /* --- deletes --- */
@@ -465,7 +650,7 @@ size_t state_candidate_count(const struct state *s)
 const struct state_delete *state_delete_find(const struct state *s, const char *room_id)
 {
 	bool found;
-	size_t i = find_index(s->dels, s->n_dels, sizeof(*s->dels), room_id, &found);
+	size_t i = find_index(s->dels, s->n_dels, room_id, &found);
 
 	return found ? &s->dels[i] : NULL;
 }
@@ -501,13 +686,13 @@ void state_delete_completed(struct state *s, const char *room_id, int64_t now_ms
 
 	d->phase = STATE_COMPLETED;
 	d->completed_ms = now_ms;
-	cand_remove(s, room_id);
+	idmap_remove(&s->cands, room_id);
 }
 
 void state_delete_forget(struct state *s, const char *room_id)
 {
 	bool found;
-	size_t i = find_index(s->dels, s->n_dels, sizeof(*s->dels), room_id, &found);
+	size_t i = find_index(s->dels, s->n_dels, room_id, &found);
 
 	if (found)
 		del_remove_at(s, i);

@@ -67,6 +67,19 @@ void state_candidates_retain(struct state *s, const char *const *ids, size_t n);
 void state_candidates_forget_unseen(struct state *s);
 size_t state_candidate_count(const struct state *s);
 
+/* Rooms without a local member (no new events reach this server for them,
+ * so their last activity cannot change while that lasts): the last
+ * activity a lookup found, with what would reveal a change (the member
+ * count and state_events of the list). recall gives it back when the
+ * activity setting and both counts are the same, and marks it kept;
+ * remember records it for the next run. Saved are those remembered or
+ * recalled this run: a room that left the listing is forgotten. Keyed by
+ * a 64-bit hash of the room id (24 bytes a room). */
+bool state_quiet_recall(struct state *s, const char *room_id, const char *activity, int64_t joined,
+			int64_t state_events, int64_t *last_ms);
+void state_quiet_remember(struct state *s, const char *room_id, const char *activity, int64_t last_ms,
+			  int64_t joined, int64_t state_events);
+
 /* Deletes, by room. find returns NULL when the room has no entry. */
 const struct state_delete *state_delete_find(const struct state *s, const char *room_id);
 void state_delete_requested(struct state *s, const char *room_id, int64_t now_ms);

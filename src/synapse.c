@@ -427,6 +427,10 @@ static int parse_room_row(struct json_object *row, struct room_facts *f)
 	row_string(f, row, "encryption", &f->encryption, false);
 	row_count(f, row, "joined_members", &f->joined_members);
 	row_count(f, row, "joined_local_members", &f->joined_local_members);
+	/* A size hint only (and the quiet rooms' change detector): its
+	 * absence is no reason for doubt. */
+	if (json_get_int64(row, "state_events", &f->state_events) < 0 || f->state_events < 0)
+		f->state_events = -1;
 	if (json_get_bool(row, "public", &b) == 0)
 		f->is_public = b ? TRI_TRUE : TRI_FALSE;
 	else

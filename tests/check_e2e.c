@@ -107,6 +107,55 @@ START_TEST(test_dry_run_world)
 }
 END_TEST
 
+/* A quiet night costs the server almost nothing: the second run over an
+ * unchanged world takes the last activity of rooms without a local member
+ * from the state file and decides the same; a room whose counts changed
+ * is looked up again. */
+START_TEST(test_quiet_rooms_remembered)
+{
+	struct test_world t;
+	struct json_object *first;
+	int64_t lookups1, lookups2;
+	char *state_path, *state;
+
+	start(&t);
+	ck_assert_int_eq(run_once(&t), 0);
+	lookups1 = world_requests(&t, "forward_extremities");
+	first = json_object_get(t.decisions);
+	state_path = world_path(&t, "state.json");
+	state = test_slurp(state_path);
+	ck_assert_ptr_nonnull(strstr(state, "\"quiet_activity\": \"events\""));
+	free(state);
+
+	/* !abandoned, !abandoned-recent, the v12 room and !stale-stats: no
+	 * local member in the list, a last activity found (not !no-events, not
+	 * !future). Three of them are delete candidates whose name or alias is
+	 * null: the state before the last leave still costs them a lookup. */
+	ck_assert_int_eq(fake_reset(&t.fs), 0);
+	ck_assert_int_eq(run_once(&t), 0);
+	lookups2 = world_requests(&t, "forward_extremities");
+	ck_assert_msg(json_object_equal(first, t.decisions), "another decision on an unchanged world");
+	ck_assert_ptr_nonnull(strstr(t.out.err, "4 rooms without a local member took their last activity "
+					       "from the state file"));
+	ck_assert_int_eq(lookups2, lookups1 - 1);
+
+	/* Someone remote joined !abandoned: its facts may have changed. */
+	ck_assert_int_eq(fake_update_room(&t.fs, "!abandoned:test.local",
+					  "{\"members\":[\"@bob:remote.org\",\"@zed:remote.org\"]}"), 0);
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_ptr_nonnull(strstr(t.out.err, "3 rooms without a local member took their last activity "
+					       "from the state file"));
+
+	/* Another activity setting remembers nothing from this one. */
+	world_write_policy(&t, NULL, "activity: messages\n");
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_ptr_null(strstr(t.out.err, "from the state file"));
+	json_object_put(first);
+	free(state_path);
+	world_stop(&t);
+}
+END_TEST
+
 START_TEST(test_activity_messages)
 {
 	struct test_world t;
@@ -296,6 +345,7 @@ static Suite *e2e_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dry_run_world);
 	tcase_add_test(tc, test_activity_messages);
+	tcase_add_test(tc, test_quiet_rooms_remembered);
 	tcase_add_test(tc, test_activity_messages_no_message);
 	tcase_add_loop_test(tc, test_faults, 0, (int)ARRAY_SIZE(fault_cases));
 	tcase_add_loop_test(tc, test_auth_refused, 0, (int)ARRAY_SIZE(auth_cases));

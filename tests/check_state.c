@@ -202,6 +202,19 @@ START_TEST(test_atomic_replace)
 END_TEST
 
 static const char *const corrupt_cases[] = {
+	/* version 2: the arrays, entry by entry */
+	"{\"version\":2,\"deletes\":{},\"candidates\":[[\"!a:x\"]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[[\"!a:x\",1],[\"!a:x\",2]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[[\"not a room\",1]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":{}}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[],\"quiet_activity\":\"events\","
+	"\"quiet\":[[\"00000000000000ff\",1,2]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[],\"quiet_activity\":\"events\","
+	"\"quiet\":[[\"00000000000000ff\",1,2,3],[\"0000000000000001\",1,2,3]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[],\"quiet\":[[\"00000000000000ff\",1,2,3]]}",
+	"{\"version\":2,\"deletes\":{},\"candidates\":[],\"quiet_activity\":\"events\","
+	"\"quiet\":[[\"zz\",1,2,3]]}",
+	"{\"version\":3,\"deletes\":{},\"candidates\":[]}",
 	"{\"version\":1,\"candidates\":{},\"deletes\":{}", /* truncated */
 	"", /* empty */
 	"garbage",
@@ -288,6 +301,64 @@ START_TEST(test_too_large_left_alone)
 	ck_assert_ptr_nonnull(strstr(why, path));
 	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 0);
 	ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
+/* A version 1 file (the candidates as an object) is still read, and saved
+ * as version 2. */
+START_TEST(test_version_1_read)
+{
+	struct state *s;
+	char *text;
+
+	put(path, "{\"version\":1,\"candidates\":{\"!a:x\":100,\"!b:x\":200},"
+		  "\"deletes\":{\"!c:x\":{\"phase\":\"completed\",\"completed\":300}}}");
+	s = open_ok(NOW_MS);
+	ck_assert_int_eq(state_candidate_first_seen(s, "!a:x"), 100);
+	ck_assert_int_eq(state_candidate_first_seen(s, "!b:x"), 200);
+	ck_assert_ptr_nonnull(state_delete_find(s, "!c:x"));
+	ck_assert_int_eq(state_save(s, 400), 0);
+	state_close(s);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(strstr(text, "\"version\": 2"));
+	ck_assert_ptr_nonnull(strstr(text, "[\"!a:x\", 100]"));
+	free(text);
+	s = open_ok(NOW_MS);
+	ck_assert_int_eq(state_candidate_first_seen(s, "!b:x"), 200);
+	state_close(s);
+}
+END_TEST
+
+/* Quiet rooms: what is remembered comes back while the counts and the
+ * activity setting are the same; what was neither recalled nor remembered
+ * in a run is forgotten at its save. */
+START_TEST(test_quiet_rooms)
+{
+	struct state *s = open_ok(NOW_MS);
+	int64_t ms = -1;
+
+	ck_assert(!state_quiet_recall(s, "!q:x", "events", 3, 10, &ms));
+	state_quiet_remember(s, "!q:x", "events", 1000, 3, 10);
+	state_quiet_remember(s, "!r:x", "events", 2000, 1, 5);
+	state_quiet_remember(s, "!neg:x", "events", -1, 1, 5);  /* unknown: not kept */
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	state_close(s);
+
+	s = open_ok(NOW_MS);
+	ck_assert(state_quiet_recall(s, "!q:x", "events", 3, 10, &ms));
+	ck_assert_int_eq(ms, 1000);
+	ck_assert(!state_quiet_recall(s, "!q:x", "events", 4, 10, &ms));    /* someone joined */
+	ck_assert(!state_quiet_recall(s, "!q:x", "events", 3, 11, &ms));    /* the state changed */
+	ck_assert(!state_quiet_recall(s, "!q:x", "messages", 3, 10, &ms));  /* another setting */
+	ck_assert(!state_quiet_recall(s, "!neg:x", "events", 1, 5, &ms));
+	/* !r:x is not asked for this run: it left the listing */
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	state_close(s);
+
+	s = open_ok(NOW_MS);
+	ck_assert(state_quiet_recall(s, "!q:x", "events", 3, 10, &ms));
+	ck_assert(!state_quiet_recall(s, "!r:x", "events", 1, 5, &ms));
+	state_close(s);
 }
 END_TEST
 
@@ -450,6 +521,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_unreadable_left_alone);
 	tcase_add_test(tc, test_too_large_left_alone);
 	tcase_add_test(tc, test_unusable_path);
+	tcase_add_test(tc, test_version_1_read);
+	tcase_add_test(tc, test_quiet_rooms);
 	tcase_add_test(tc, test_lock_contention);
 	tcase_add_test(tc, test_completed_expire_after_30_days);
 	tcase_add_test(tc, test_grace_bookkeeping);
