@@ -271,6 +271,13 @@ static void on_poll(const struct http_response *r, void *ud)
 	if (t->act->stopped)
 		return;
 	res = synapse_classify(r, why, sizeof(why));
+	if (r->error == -EBUSY) {
+		/* The homeserver asked for a pause longer than this run waits:
+		 * the delete runs on; its id stays in the state file. */
+		task_finish(t, OUTCOME_DEFERRED, "delete %s is still running: its status %s; the next "
+			    "run resumes polling it", t->c->delete_id, why);
+		return;
+	}
 	if (res == SYNAPSE_NOT_FOUND) {
 		/* Old servers keep tasks in memory only (API.md): a restart
 		 * forgets them. Whether the room still exists settles it. */
@@ -495,6 +502,14 @@ static void on_delete_answer(const struct http_response *r, void *ud)
 	if (a->stopped)
 		return; /* cancelled: the intent stays recorded, the next run settles it */
 	res = synapse_classify(r, why, sizeof(why));
+	if (r->error == -EBUSY && (r->status == 0 || r->status == 429)) {
+		/* Never sent, or refused with a 429: the server did not act on
+		 * it, and asked for a pause longer than this run waits. */
+		state_delete_forget(a->ctx->state, room_of(t));
+		save_state(a);
+		task_finish(t, OUTCOME_DEFERRED, "the DELETE was not sent: %s; the next run tries again", why);
+		return;
+	}
 	if (res == SYNAPSE_OK &&
 	    synapse_parse_delete_started(r->body, r->body_len, &id, err, sizeof(err)) == 0) {
 		test_kill_point(a, "delete-answered");
