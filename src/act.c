@@ -10,9 +10,11 @@
 #include <time.h>
 
 #include "act.h"
+#include "buf.h"
 #include "duration.h"
 #include "log.h"
 #include "message-ids.h"
+#include "report.h"
 #include "state.h"
 #include "synapse.h"
 #include "xmalloc.h"
@@ -131,6 +133,16 @@ static int save_state(struct act *a)
 static const char *room_of(const struct task *t)
 {
 	return t->c->facts.room_id;
+}
+
+/* Text the server chose (a delete id, a status), fit for a log line: the
+ * buffer holds it escaped (report_append_printable). */
+static const char *printable(struct buf *b, const char *s)
+{
+	buf_reset(b);
+	buf_puts(b, "");
+	report_append_printable(b, s ? s : "", 100);
+	return b->data;
 }
 
 /* The outcome is final: report it at once (the journal is the audit trail
@@ -266,6 +278,7 @@ static void on_poll(const struct http_response *r, void *ud)
 	struct task *t = ud;
 	struct delete_status st = { 0 };
 	enum synapse_result res;
+	struct buf id = { 0 };
 	char why[200], err[160];
 
 	if (t->act->stopped)
@@ -285,10 +298,10 @@ static void on_poll(const struct http_response *r, void *ud)
 	} else if (synapse_result_is_auth(res)) {
 		stop_auth(t->act, why);
 	} else if (res != SYNAPSE_OK) {
-		log_warn("delete status of %s (delete %s): %s", room_of(t), t->c->delete_id, why);
+		log_warn("delete status of %s (delete %s): %s", room_of(t), printable(&id, t->c->delete_id), why);
 		poll_again(t, why);
 	} else if (synapse_parse_delete_status(r->body, r->body_len, &st, err, sizeof(err)) < 0) {
-		log_warn("delete status of %s (delete %s): %s", room_of(t), t->c->delete_id, err);
+		log_warn("delete status of %s (delete %s): %s", room_of(t), printable(&id, t->c->delete_id), err);
 		poll_again(t, err);
 	} else if (st.state == DELETE_COMPLETE) {
 		task_deleted(t, NULL);
@@ -302,6 +315,7 @@ static void on_poll(const struct http_response *r, void *ud)
 		poll_again(t, st.status ? st.status : "running");
 	}
 	delete_status_clear(&st);
+	buf_free(&id);
 }
 
 static void poll_submit(struct task *t)
@@ -409,8 +423,14 @@ static void lookup_found(struct task *t, const struct delete_status *st)
 	/* A running task: the one our request started. Keep its id, poll it. */
 	state_delete_started(a->ctx->state, room_of(t), st->delete_id, clock_wall_ms());
 	save_state(a);
-	log_info("%s: delete %s found by the room's delete status, status %s", room_of(t),
-		 st->delete_id, st->status ? st->status : "?");
+	{
+		struct buf id = { 0 }, status = { 0 };
+
+		log_info("%s: delete %s found by the room's delete status, status %s", room_of(t),
+			 printable(&id, st->delete_id), printable(&status, st->status ? st->status : "?"));
+		buf_free(&id);
+		buf_free(&status);
+	}
 	start_polling(t, st->delete_id, base);
 }
 
@@ -486,8 +506,11 @@ static void log_delete_started(struct task *t)
 		xasprintf("RULE=%s", t->c->rule ? t->c->rule->name : ""),
 	};
 
+	struct buf id = { 0 };
+
 	log_event(LOG_NOTICE, MSGID_DELETE_STARTED, (const char *const *)fields, ARRAY_SIZE(fields),
-		  "delete started %s delete_id=%s", room_of(t), t->c->delete_id);
+		  "delete started %s delete_id=%s", room_of(t), printable(&id, t->c->delete_id));
+	buf_free(&id);
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		free(fields[i]);
 }

@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 
 #include "http.h"
@@ -273,6 +276,57 @@ uint64_t http_paused_ms(const struct http_client *c)
 const char *http_refusal(const struct http_client *c)
 {
 	return c->refusal[0] ? c->refusal : NULL;
+}
+
+/* 127.0.0.0/8, ::1 (and ::ffff:127.x), or the name localhost, which
+ * libcurl resolves to the loopback itself, never through DNS. */
+static bool host_is_loopback(const char *host)
+{
+	char h[INET6_ADDRSTRLEN + 2];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+		return true;
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(h)) {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		if (inet_pton(AF_INET6, h, &a6) != 1)
+			return false;
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	}
+	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int http_token_exposure(const char *base_url, bool tls_verify, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int r = 0;
+
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, base_url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		r = -EINVAL;
+	} else if (strcasecmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+		snprintf(why, whylen, "homeserver.url %s is plain http:// to %s, which is not this "
+			 "machine: the admin token would cross the network unencrypted (use https://, "
+			 "or a loopback address such as 127.0.0.1)", base_url, host);
+		r = 1;
+	} else if (strcasecmp(scheme, "https") == 0 && !tls_verify) {
+		snprintf(why, whylen, "homeserver.tls_verify is false: the admin token goes to "
+			 "whoever answers at %s, unverified (for a private CA, set "
+			 "homeserver.ca_file instead)", base_url);
+		r = 1;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return r;
 }
 
 char *http_escape(const char *s)

@@ -94,6 +94,12 @@ uint64_t http_paused_ms(const struct http_client *c);     /* pauses honoured, in
  * or NULL when no pause was refused. */
 const char *http_refusal(const struct http_client *c);
 
+/* Would the token be exposed on its way to base_url? 1 with why set when
+ * the URL is plain http:// to a host that is not this machine (the token
+ * crosses the network unencrypted) or https:// with tls_verify false (to
+ * whoever answers); 0 when not; -EINVAL when the URL does not parse. */
+int http_token_exposure(const char *base_url, bool tls_verify, char *why, size_t whylen);
+
 /* Percent-encode everything but RFC 3986 unreserved characters; for room ids,
  * aliases and query values. Returns a malloc'd string. */
 char *http_escape(const char *s);
