@@ -978,6 +978,256 @@ START_TEST(test_server_text_escaped)
 }
 END_TEST
 
+/* --- The client backs off as one, seen from the test homeserver ---------- */
+
+/* GET /_fake/requests: when each request arrived (CLOCK_MONOTONIC ms). */
+static struct json_object *fake_requests(struct env *e)
+{
+	char url[160], *body = NULL;
+	long status = 0;
+	struct json_object *o;
+
+	snprintf(url, sizeof(url), "%s/_fake/requests", e->fake.url);
+	ck_assert_int_eq(test_http("GET", url, NULL, NULL, &status, &body), 0);
+	ck_assert_int_eq(status, 200);
+	o = json_tokener_parse(body);
+	free(body);
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static int64_t entry_int(struct json_object *e, const char *key)
+{
+	struct json_object *v;
+
+	ck_assert(json_object_object_get_ex(e, key, &v));
+	return json_object_get_int64(v);
+}
+
+/* When the first answer with that status went out (its arrival), the number
+ * of requests that arrived in (t + slack, t + window), and the first one
+ * after that window (0 when none). */
+struct pause_seen {
+	int64_t told, first_after;
+	int during, total;
+};
+
+static struct pause_seen pause_seen(struct env *e, int status, int64_t window_ms)
+{
+	struct json_object *o = fake_requests(e), *list;
+	struct pause_seen ps = { 0 };
+	size_t n;
+
+	ck_assert(json_object_object_get_ex(o, "requests", &list));
+	n = json_object_array_length(list);
+	ps.total = (int)n;
+	for (size_t i = 0; i < n && !ps.told; i++) {
+		struct json_object *r = json_object_array_get_idx(list, i);
+
+		if (entry_int(r, "status") == status)
+			ps.told = entry_int(r, "t");
+	}
+	ck_assert_msg(ps.told, "no %d answer was sent", status);
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = entry_int(json_object_array_get_idx(list, i), "t");
+
+		/* 50 ms of slack: requests sent with the one told may reach
+		 * the server just after it was answered. */
+		if (t > ps.told + 50 && t < ps.told + window_ms)
+			ps.during++;
+		if (t >= ps.told + window_ms && (!ps.first_after || t < ps.first_after))
+			ps.first_after = t;
+	}
+	json_object_put(o);
+	return ps;
+}
+
+static void write_lookup_policy(const struct env *e)
+{
+	/* Every room needs its last activity: one lookup each. */
+	write_file(e->policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 5s\n  concurrency: 4\n"
+		   "  page_size: 500\n"
+		   "schedule:\n  every: 1h\n  run_at_start: true\n"
+		   "dry_run: true\n"
+		   "rules:\n  - name: idle\n    action: record\n    match:\n      inactive_for: 1d\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e->url, e->token_file, e->csv, e->jsonl, e->state);
+}
+
+/* A 429 asking for 1.5 s in the middle of the lookups: the test
+ * homeserver sees no request until the time has passed, the pause ends on
+ * time, the watchdog is pinged meanwhile, and the run completes. */
+START_TEST(test_429_pauses_the_run)
+{
+	struct env e;
+	struct pause_seen ps;
+	const struct notify_msg *running;
+	char *log;
+
+	env_init(&e);
+	fake_up(&e, 60);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"forward_extremities\",\"kind\":\"429\","
+		"\"retry_after_ms\":1500,\"skip\":8,\"count\":1}]}"), 0);
+	write_lookup_policy(&e);
+	start_daemon(&e, "1000000");
+	running = expect_notify(&e, "STATUS=Running", 20);
+	expect_notify(&e, "last run", 30);
+	ps = pause_seen(&e, 429, 1500);
+	printf("429 asking for 1.5 s mid-run: %d of %d requests reached the test homeserver during "
+	       "the pause; the next came %lld ms after the 429; %u watchdog pings in the run\n",
+	       ps.during, ps.total, (long long)(ps.first_after - ps.told),
+	       pings_since(&e, (size_t)(running - e.msgs)));
+	ck_assert_int_eq(ps.during, 0);
+	ck_assert_int_gt(ps.first_after, 0);
+	ck_assert_int_lt(ps.first_after - ps.told, 1500 + 1000);
+	ck_assert_uint_ge(pings_since(&e, (size_t)(running - e.msgs)), 2);
+	ck_assert_msg(!seen(&e, 0, "last run failed", NULL), "the run failed");
+	log = test_slurp(e.log);
+	ck_assert_msg(strstr(log, "the homeserver asked to pause (HTTP 429 on GET"), "%s", log);
+	free(log);
+	kill(e.pid, SIGTERM);
+	{
+		double took;
+
+		ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	}
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A 429 asking for a day: not waited. Nothing more reaches the server,
+ * the rooms not yet looked up are kept in doubt with the reason, the log
+ * says why, and the run still completes. */
+START_TEST(test_429_too_long_keeps_rooms_in_doubt)
+{
+	struct env e;
+	struct pause_seen ps;
+	struct json_object *outcomes = NULL, *reasons = NULL;
+	char why[256], *log;
+	int in_doubt = 0;
+	double took;
+
+	env_init(&e);
+	fake_up(&e, 60);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"forward_extremities\",\"kind\":\"429\","
+		"\"retry_after_ms\":86400000,\"skip\":8,\"count\":-1}]}"), 0);
+	write_lookup_policy(&e);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "last run", 30);
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	ps = pause_seen(&e, 429, 3600 * 1000);
+	printf("429 asking for a day: %d requests reached the test homeserver after it (of %d)\n",
+	       ps.during, ps.total);
+	ck_assert_int_eq(ps.during, 0);
+	log = test_slurp(e.log);
+	ck_assert_msg(strstr(log, "asked to pause for 24 h (HTTP 429), longer than the 10 min this "
+			      "program waits"), "%s", log);
+	ck_assert_int_eq(test_load_decisions(e.jsonl, &outcomes, &reasons, why, sizeof(why)), 0);
+	json_object_object_foreach(outcomes, room, outcome) {
+		struct json_object *reason;
+
+		if (strcmp(json_object_get_string(outcome), "kept_unknown") != 0)
+			continue;
+		ck_assert(json_object_object_get_ex(reasons, room, &reason));
+		/* (the generated world also has rooms active "in the future") */
+		if (strstr(json_object_get_string(reason), "asked to pause for 24 h"))
+			in_doubt++;
+	}
+	printf("%d rooms kept in doubt, the reason saying the server asked for a pause\n", in_doubt);
+	ck_assert_int_gt(in_doubt, 10);
+	ck_assert_msg(strstr(log, "kept in doubt"), "%s", log);
+	ck_assert_msg(!strstr(log, "run failed"), "%s", log);
+	json_object_put(outcomes);
+	json_object_put(reasons);
+	free(log);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A DELETE answered with a 429 asking for a day: it is not sent again, the
+ * room is deferred to the next run (the server did not act on it), and the
+ * state file does not keep it as requested. */
+START_TEST(test_delete_pause_too_long)
+{
+	struct env e;
+	char rooms[8192] = "", path[160], *world, *state;
+	const char *args[3];
+	struct json_object *outcomes = NULL, *reasons = NULL, *stats, *deletes, *n, *reason;
+	char why[256];
+	size_t len = 0;
+	double took;
+
+	env_init(&e);
+	for (int i = 0; i < 30; i++)
+		len += (size_t)snprintf(rooms + len, sizeof(rooms) - len,
+					",{\"room_id\":\"!room%d:test.local\",\"name\":\"Room %d\","
+					"\"creator\":\"@a:test.local\",\"members\":[\"@a:test.local\"],"
+					"\"created_days_ago\":10,\"last_event_days_ago\":1}", i, i);
+	ck_assert_uint_lt(len, sizeof(rooms));
+	ck_assert_int_ge(asprintf(&world, "{\"server_name\":\"test.local\",\"rooms\":["
+				  "{\"room_id\":\"!gone:test.local\",\"name\":\"Gone\",\"creator\":\"@c:test.local\","
+				  "\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400}%s]}",
+				  rooms), 0);
+	snprintf(path, sizeof(path), "%s/world.json", e.dir);
+	write_file(path, 0600, "%s", world);
+	free(world);
+	args[0] = "--fixture";
+	args[1] = path;
+	args[2] = NULL;
+	ck_assert_int_eq(fake_start(&e.fake, args), 0);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"delete\",\"kind\":\"429\",\"retry_after_ms\":86400000,"
+		"\"count\":-1}]}"), 0);
+	snprintf(e.url, sizeof(e.url), "%s", e.fake.url);
+	snprintf(e.token, sizeof(e.token), "%s", "admin-secret-token");
+	write_file(e.policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 2s\n"
+		   "schedule:\n  every: 1h\n  run_at_start: true\n"
+		   "dry_run: false\n"
+		   "rules:\n  - name: abandoned\n    action: delete\n    match:\n"
+		   "      joined_local_members: {max: 0}\n      inactive_for: 90d\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e.url, e.token_file, e.csv, e.jsonl, e.state);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "last run", 30);
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	ck_assert_int_eq(test_load_decisions(e.jsonl, &outcomes, &reasons, why, sizeof(why)), 0);
+	ck_assert(json_object_object_get_ex(outcomes, "!gone:test.local", &n));
+	ck_assert_str_eq(json_object_get_string(n), "deferred");
+	ck_assert(json_object_object_get_ex(reasons, "!gone:test.local", &reason));
+	ck_assert_msg(strstr(json_object_get_string(reason), "the DELETE was not sent") &&
+		      strstr(json_object_get_string(reason), "asked to pause for 24 h"),
+		      "%s", json_object_get_string(reason));
+	ck_assert_int_eq(fake_stats(&e.fake, &stats), 0);
+	/* Answered 429 once (before the server looked at it), never sent again. */
+	ck_assert(json_object_object_get_ex(stats, "requests", &deletes));
+	ck_assert(json_object_object_get_ex(deletes, "delete", &n));
+	ck_assert_int_eq(json_object_get_int64(n), 1);
+	/* No delete left recorded as requested (the first sighting stays). */
+	state = test_slurp(e.state);
+	ck_assert_ptr_nonnull(state);
+	{
+		struct json_object *st = json_tokener_parse(state), *dels;
+
+		ck_assert_ptr_nonnull(st);
+		ck_assert(json_object_object_get_ex(st, "deletes", &dels));
+		ck_assert_msg(!json_object_object_get_ex(dels, "!gone:test.local", NULL),
+			      "still a delete in the state file:\n%s", state);
+		json_object_put(st);
+	}
+	free(state);
+	json_object_put(stats);
+	json_object_put(outcomes);
+	json_object_put(reasons);
+	env_cleanup(&e);
+}
+END_TEST
+
 /* The daemon tests need a binary that loads policies. */
 static bool loader_works(void)
 {
@@ -1038,6 +1288,9 @@ int main(void)
 	tcase_add_test(live, test_usr1_and_reload);
 	tcase_add_test(live, test_sigterm_slow_server);
 	tcase_add_test(live, test_server_text_escaped);
+	tcase_add_test(live, test_429_pauses_the_run);
+	tcase_add_test(live, test_429_too_long_keeps_rooms_in_doubt);
+	tcase_add_test(live, test_delete_pause_too_long);
 	suite_add_tcase(s, live);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
