@@ -1004,15 +1004,19 @@ static int64_t entry_int(struct json_object *e, const char *key)
 	return json_object_get_int64(v);
 }
 
-/* When the first answer with that status went out (its arrival), the number
- * of requests that arrived in (t + slack, t + window), and the first one
- * after that window (0 when none). */
+/* The arrival t of the first request answered with that status (answered
+ * at t + answered_after), the number of requests that arrived while the
+ * client should have been paused, (t + answered_after + 50, t +
+ * answered_after + pause_ms), and the first one after that (0 when none).
+ * The 50 ms of slack: requests started just before the answer came back
+ * may reach the server just after it went out. */
 struct pause_seen {
 	int64_t told, first_after;
 	int during, total;
 };
 
-static struct pause_seen pause_seen(struct env *e, int status, int64_t window_ms)
+static struct pause_seen pause_seen(struct env *e, int status, int64_t answered_after,
+				    int64_t pause_ms)
 {
 	struct json_object *o = fake_requests(e), *list;
 	struct pause_seen ps = { 0 };
@@ -1028,14 +1032,13 @@ static struct pause_seen pause_seen(struct env *e, int status, int64_t window_ms
 			ps.told = entry_int(r, "t");
 	}
 	ck_assert_msg(ps.told, "no %d answer was sent", status);
+	ps.told += answered_after;
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = entry_int(json_object_array_get_idx(list, i), "t");
 
-		/* 50 ms of slack: requests sent with the one told may reach
-		 * the server just after it was answered. */
-		if (t > ps.told + 50 && t < ps.told + window_ms)
+		if (t > ps.told + 50 && t < ps.told + pause_ms)
 			ps.during++;
-		if (t >= ps.told + window_ms && (!ps.first_after || t < ps.first_after))
+		if (t >= ps.told + pause_ms && (!ps.first_after || t < ps.first_after))
 			ps.first_after = t;
 	}
 	json_object_put(o);
@@ -1055,9 +1058,10 @@ static void write_lookup_policy(const struct env *e)
 		   e->url, e->token_file, e->csv, e->jsonl, e->state);
 }
 
-/* A 429 asking for 1.5 s in the middle of the lookups: the test
- * homeserver sees no request until the time has passed, the pause ends on
- * time, the watchdog is pinged meanwhile, and the run completes. */
+/* A 429 asking for 1.5 s in the middle of the lookups (each answered in
+ * 100 ms, so that many are still to come): the test homeserver sees no
+ * request until the time has passed, the pause ends on time, the watchdog
+ * is pinged meanwhile, and the run completes. */
 START_TEST(test_429_pauses_the_run)
 {
 	struct env e;
@@ -1069,12 +1073,13 @@ START_TEST(test_429_pauses_the_run)
 	fake_up(&e, 60);
 	ck_assert_int_eq(fake_set_faults(&e.fake,
 		"{\"faults\":[{\"endpoint\":\"forward_extremities\",\"kind\":\"429\","
-		"\"retry_after_ms\":1500,\"skip\":8,\"count\":1}]}"), 0);
+		"\"retry_after_ms\":1500,\"skip\":8,\"count\":1},"
+		"{\"endpoint\":\"forward_extremities\",\"kind\":\"latency\",\"ms\":100,\"count\":-1}]}"), 0);
 	write_lookup_policy(&e);
 	start_daemon(&e, "1000000");
 	running = expect_notify(&e, "STATUS=Running", 20);
 	expect_notify(&e, "last run", 30);
-	ps = pause_seen(&e, 429, 1500);
+	ps = pause_seen(&e, 429, 100, 1500);
 	printf("429 asking for 1.5 s mid-run: %d of %d requests reached the test homeserver during "
 	       "the pause; the next came %lld ms after the 429; %u watchdog pings in the run\n",
 	       ps.during, ps.total, (long long)(ps.first_after - ps.told),
@@ -1119,7 +1124,7 @@ START_TEST(test_429_too_long_keeps_rooms_in_doubt)
 	expect_notify(&e, "last run", 30);
 	kill(e.pid, SIGTERM);
 	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
-	ps = pause_seen(&e, 429, 3600 * 1000);
+	ps = pause_seen(&e, 429, 0, 3600 * 1000);
 	printf("429 asking for a day: %d requests reached the test homeserver after it (of %d)\n",
 	       ps.during, ps.total);
 	ck_assert_int_eq(ps.during, 0);
