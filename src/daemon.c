@@ -6,7 +6,9 @@
  * loop does the work. A run is blocking: run_once() polls should_stop at
  * least every 100 ms, and that hook turns the loop (sd_event_run with a zero
  * timeout: we are never inside a dispatch there) so signals and the watchdog
- * are served during a run. So runs never overlap, by construction. */
+ * are served during a run. So runs never overlap, by construction. The
+ * checks of the homeserver at start and after a reload wait through the
+ * same hook, with a deadline of their own. */
 #include "config.h"
 
 #include <errno.h>
@@ -318,9 +320,10 @@ static void signals_block(void)
 
 /* --- The homeserver and the token ---------------------------------------- */
 
-/* The run's stop hook, called at least every 100 ms: serve the loop
- * (signals, watchdog, clock changes) without blocking. Legal here: the run
- * is called from the main loop, never from inside a dispatch. */
+/* The stop hook of runs and checks, called at least every 100 ms: serve
+ * the loop (signals, watchdog, clock changes) without blocking. Legal here:
+ * runs and checks are called from daemon_main and the main loop, never from
+ * inside a dispatch. */
 static bool daemon_should_stop(void *ud)
 {
 	struct daemon *d = ud;
