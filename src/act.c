@@ -9,9 +9,11 @@
 #include <time.h>
 
 #include "act.h"
+#include "buf.h"
 #include "duration.h"
 #include "log.h"
 #include "message-ids.h"
+#include "report.h"
 #include "state.h"
 #include "synapse.h"
 #include "test-hooks.h"
@@ -115,6 +117,16 @@ static int save_state(struct act *a)
 static const char *room_of(const struct task *t)
 {
 	return t->c->facts.room_id;
+}
+
+/* Text the server chose (a delete id, a status), fit for a log line: the
+ * buffer holds it escaped (report_append_printable). */
+static const char *printable(struct buf *b, const char *s)
+{
+	buf_reset(b);
+	buf_puts(b, "");
+	report_append_printable(b, s ? s : "", 100);
+	return b->data;
 }
 
 /* The outcome is final: report it at once (the journal is the audit trail
@@ -250,11 +262,19 @@ static void on_poll(const struct http_response *r, void *ud)
 	struct task *t = ud;
 	struct delete_status st = { 0 };
 	enum synapse_result res;
+	struct buf id = { 0 };
 	char why[200], err[160];
 
 	if (t->act->stopped)
 		return;
 	res = synapse_classify(r, why, sizeof(why));
+	if (r->error == -EBUSY) {
+		/* The homeserver asked for a pause longer than this run waits:
+		 * the delete runs on; its id stays in the state file. */
+		task_finish(t, OUTCOME_DEFERRED, "delete %s is still running: its status %s; the next "
+			    "run resumes polling it", t->c->delete_id, why);
+		return;
+	}
 	if (res == SYNAPSE_NOT_FOUND) {
 		/* Old servers keep tasks in memory only (API.md): a restart
 		 * forgets them. Whether the room still exists settles it. */
@@ -262,10 +282,10 @@ static void on_poll(const struct http_response *r, void *ud)
 	} else if (synapse_result_is_auth(res)) {
 		stop_auth(t->act, why);
 	} else if (res != SYNAPSE_OK) {
-		log_warn("delete status of %s (delete %s): %s", room_of(t), t->c->delete_id, why);
+		log_warn("delete status of %s (delete %s): %s", room_of(t), printable(&id, t->c->delete_id), why);
 		poll_again(t, why);
 	} else if (synapse_parse_delete_status(r->body, r->body_len, &st, err, sizeof(err)) < 0) {
-		log_warn("delete status of %s (delete %s): %s", room_of(t), t->c->delete_id, err);
+		log_warn("delete status of %s (delete %s): %s", room_of(t), printable(&id, t->c->delete_id), err);
 		poll_again(t, err);
 	} else if (st.state == DELETE_COMPLETE) {
 		task_deleted(t, NULL);
@@ -279,6 +299,7 @@ static void on_poll(const struct http_response *r, void *ud)
 		poll_again(t, st.status ? st.status : "running");
 	}
 	delete_status_clear(&st);
+	buf_free(&id);
 }
 
 static void poll_submit(struct task *t)
@@ -386,8 +407,14 @@ static void lookup_found(struct task *t, const struct delete_status *st)
 	/* A running task: the one our request started. Keep its id, poll it. */
 	state_delete_started(a->ctx->state, room_of(t), st->delete_id, clock_wall_ms());
 	save_state(a);
-	log_info("%s: delete %s found by the room's delete status, status %s", room_of(t),
-		 st->delete_id, st->status ? st->status : "?");
+	{
+		struct buf id = { 0 }, status = { 0 };
+
+		log_info("%s: delete %s found by the room's delete status, status %s", room_of(t),
+			 printable(&id, st->delete_id), printable(&status, st->status ? st->status : "?"));
+		buf_free(&id);
+		buf_free(&status);
+	}
 	start_polling(t, st->delete_id, base);
 }
 
@@ -463,8 +490,11 @@ static void log_delete_started(struct task *t)
 		xasprintf("RULE=%s", t->c->rule ? t->c->rule->name : ""),
 	};
 
+	struct buf id = { 0 };
+
 	log_event(LOG_NOTICE, MSGID_DELETE_STARTED, (const char *const *)fields, ARRAY_SIZE(fields),
-		  "delete started %s delete_id=%s", room_of(t), t->c->delete_id);
+		  "delete started %s delete_id=%s", room_of(t), printable(&id, t->c->delete_id));
+	buf_free(&id);
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		free(fields[i]);
 }
@@ -479,6 +509,14 @@ static void on_delete_answer(const struct http_response *r, void *ud)
 	if (a->stopped)
 		return; /* cancelled: the intent stays recorded, the next run settles it */
 	res = synapse_classify(r, why, sizeof(why));
+	if (r->error == -EBUSY && (r->status == 0 || r->status == 429)) {
+		/* Never sent, or refused with a 429: the server did not act on
+		 * it, and asked for a pause longer than this run waits. */
+		state_delete_forget(a->ctx->state, room_of(t));
+		save_state(a);
+		task_finish(t, OUTCOME_DEFERRED, "the DELETE was not sent: %s; the next run tries again", why);
+		return;
+	}
 	if (res == SYNAPSE_OK &&
 	    synapse_parse_delete_started(r->body, r->body_len, &id, err, sizeof(err)) == 0) {
 		test_hooks_kill_point("delete-answered");

@@ -6,7 +6,9 @@
  * loop does the work. A run is blocking: run_once() polls should_stop at
  * least every 100 ms, and that hook turns the loop (sd_event_run with a zero
  * timeout: we are never inside a dispatch there) so signals and the watchdog
- * are served during a run. So runs never overlap, by construction. */
+ * are served during a run. So runs never overlap, by construction. The
+ * checks of the homeserver at start and after a reload wait through the
+ * same hook, with a deadline of their own. */
 #include "config.h"
 
 #include <errno.h>
@@ -57,6 +59,9 @@ struct daemon {
 	bool run_due;
 	bool running;
 	bool stopping_notified;
+	bool checking;                /* a check of the homeserver is in progress */
+	bool check_timed_out;
+	uint64_t check_deadline;      /* CLOCK_MONOTONIC usec, while checking */
 
 	sd_event_source *run_timer;
 	sd_event_source *watchdog_timer;
@@ -65,6 +70,8 @@ struct daemon {
 	int clock_fd;
 	uint64_t watchdog_interval;   /* usec, 0 = no watchdog */
 
+	struct schedule_memory at;    /* at: the slot waited for, the one that ran */
+	bool slot_due;                /* the run timer fired: the run due is the slot's */
 	uint64_t every_base;          /* CLOCK_BOOTTIME usec every: counts from */
 	int64_t next_run_ms;          /* wall clock, for STATUS and the journal */
 	char last_run[640];           /* the last run's summary, "" before one */
@@ -110,22 +117,27 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct daemon *d = ud;
 
-	/* A run started by SIGUSR1 may still be going: no catch-up, the
-	 * schedule is re-armed when it ends. */
-	if (d->running)
+	/* A run started by SIGUSR1 may still be going: it stands for this
+	 * slot (no catch-up); the schedule is re-armed when it ends. */
+	if (d->running) {
 		log_info("scheduled run skipped: a run is in progress");
-	else
+		schedule_slot_done(&d->at);
+	} else {
 		d->run_due = true;
+		d->slot_due = true;
+	}
 	return 0;
 }
 
-/* Arm the timer of the next scheduled run (at: on CLOCK_REALTIME, every: on
- * CLOCK_BOOTTIME, which counts suspend), with a fresh randomized delay. */
+/* Arm the timer of the next scheduled run: at: on CLOCK_REALTIME, planned
+ * from what was remembered (schedule_plan_at: a slot whose time has come
+ * runs once, even after a clock change; one that ran never again); every:
+ * on CLOCK_BOOTTIME, which counts suspend, with a fresh randomized delay.
+ * A deadline already past fires at once. */
 static int arm_schedule(struct daemon *d)
 {
 	const struct policy *p = d->policy;
-	uint64_t delay = schedule_random_delay(p->schedule.randomized_delay, random_u64());
-	uint64_t deadline;
+	uint64_t delay, deadline;
 	clockid_t clock;
 	char when[64], rfc[40], field[64];
 	const char *fields[1];
@@ -133,16 +145,21 @@ static int arm_schedule(struct daemon *d)
 
 	d->run_timer = sd_event_source_unref(d->run_timer);
 	if (p->schedule.n_at > 0) {
-		time_t t = schedule_next_at(p, time(NULL), NULL);
+		time_t now = time(NULL);
 
-		if (t < 0)
-			return -ERANGE;
+		r = schedule_plan_at(p, now, NULL, random_u64(), &d->at, &deadline);
+		if (r < 0)
+			return r;
 		clock = CLOCK_REALTIME;
-		deadline = clock_usec_after(delay, (uint64_t)t);
 		d->next_run_ms = (int64_t)(deadline / USEC_PER_MSEC);
+		if (d->next_run_ms <= (int64_t)now * 1000) {
+			format_local(d->at.slot * 1000, when, sizeof(when));
+			log_info("the run due at %s has not been made yet: it starts now", when);
+		}
 	} else {
 		uint64_t now = clock_usec(CLOCK_BOOTTIME);
 
+		delay = schedule_random_delay(p->schedule.randomized_delay, random_u64());
 		clock = CLOCK_BOOTTIME;
 		deadline = schedule_next_every(d->every_base, clock_usec_after(0, p->schedule.every), now);
 		if (deadline == UINT64_MAX)
@@ -193,8 +210,9 @@ static int on_clock_change(sd_event_source *s, int fd, uint32_t revents, void *u
 	if (r < 0)
 		log_warn("cannot re-arm the clock-change watch: %s", strerror(-r));
 	log_info("the system clock was changed: recomputing the next run");
-	/* During a run the schedule is re-armed when it ends. */
-	if (!d->running && d->policy->schedule.n_at > 0) {
+	/* During a run, or a check of the homeserver, the schedule is re-armed
+	 * when it ends. */
+	if (!d->running && !d->checking && d->policy->schedule.n_at > 0) {
 		r = arm_schedule(d);
 		if (r < 0)
 			log_error("cannot arm the schedule: %s", strerror(-r));
@@ -302,20 +320,69 @@ static void signals_block(void)
 
 /* --- The homeserver and the token ---------------------------------------- */
 
-/* Returns 0, -EACCES (token refused), or another negative errno (logged as
- * a warning: the server may come back before the run). */
-static int check_homeserver(const struct daemon *d)
+/* The stop hook of runs and checks, called at least every 100 ms: serve
+ * the loop (signals, watchdog, clock changes) without blocking. Legal here:
+ * runs and checks are called from daemon_main and the main loop, never from
+ * inside a dispatch. */
+static bool daemon_should_stop(void *ud)
 {
-	char why[256] = "";
-	int r = run_check_server(d->policy, d->token, why, sizeof(why));
+	struct daemon *d = ud;
 
+	for (int i = 0; i < 16; i++)
+		if (sd_event_run(d->event, 0) <= 0)
+			break;
+	notice_stop(d);
+	return d->stop;
+}
+
+/* The hook of a check of the homeserver: a run's, and its deadline. */
+static bool daemon_check_should_stop(void *ud)
+{
+	struct daemon *d = ud;
+
+	if (daemon_should_stop(d))
+		return true;
+	if (clock_usec(CLOCK_MONOTONIC) < d->check_deadline)
+		return false;
+	d->check_timed_out = true;
+	return true;
+}
+
+/* The check at start and after a reload (DESIGN.md §8). It waits through
+ * the stop hook, so signals and the watchdog are served, and gives up after
+ * DAEMON_CHECK_DEADLINE_SEC. Returns 0, -EACCES (token refused), -ECANCELED
+ * (stopped by a signal), -ETIMEDOUT (the deadline), or another negative
+ * errno (logged as a warning: the server may come back before the run). */
+static int check_homeserver(struct daemon *d, bool at_start)
+{
+	const char *url = d->policy->homeserver.url;
+	char why[256] = "";
+	int r;
+
+	d->checking = true;
+	d->check_timed_out = false;
+	d->check_deadline = clock_usec_after(clock_usec(CLOCK_MONOTONIC), DAEMON_CHECK_DEADLINE_SEC);
+	sd_notifyf(0, "STATUS=Checking the homeserver at %s", url);
+	r = run_check_server(d->policy, d->token, daemon_check_should_stop, d, why, sizeof(why));
+	d->checking = false;
+	if (r == -ECANCELED && d->check_timed_out)
+		r = -ETIMEDOUT;
 	if (r == -EACCES)
 		log_event(LOG_ERR, MSGID_AUTH_REFUSED, NULL, 0,
 			  "the homeserver refused the admin token: %s", why[0] ? why : "refused");
-	else if (r < 0)
+	else if (r == -ETIMEDOUT && at_start)
+		log_event(LOG_ERR, MSGID_SERVER_ERROR, NULL, 0,
+			  "the start-up check of the homeserver at %s did not end within %d s (%s); "
+			  "exiting with status %d, to be started again later", url,
+			  DAEMON_CHECK_DEADLINE_SEC, why, EXIT_RUN_FAILED);
+	else if (r == -ETIMEDOUT)
+		log_event(LOG_WARNING, MSGID_SERVER_ERROR, NULL, 0,
+			  "the check of the homeserver at %s did not end within %d s (%s); "
+			  "continuing, the run will try again", url, DAEMON_CHECK_DEADLINE_SEC, why);
+	else if (r < 0 && r != -ECANCELED)
 		log_event(LOG_WARNING, MSGID_SERVER_ERROR, NULL, 0,
 			  "cannot check the homeserver at %s: %s (continuing; the run will try again)",
-			  d->policy->homeserver.url, why[0] ? why : strerror(-r));
+			  url, why[0] ? why : strerror(-r));
 	return r;
 }
 
@@ -363,37 +430,27 @@ static void apply_reload(struct daemon *d)
 	policy_free(d->policy);
 	d->policy = np;
 	np = NULL;
+	run_warn_token_exposure(d->policy);
 	token_free(d->token);
 	d->token = token;
 	log_event(LOG_INFO, MSGID_POLICY_LOADED, (const char *[]){ effective_dry_run(d) ? "DRY_RUN=1" : "DRY_RUN=0" },
 		  1, "policy %s reloaded%s", d->policy_path, effective_dry_run(d) ? " (dry-run)" : "");
 	/* A refused token is logged; the daemon keeps running so a corrected
-	 * token can be reloaded again. */
-	check_homeserver(d);
+	 * token can be reloaded again. A SIGTERM during the check ends it. */
+	check_homeserver(d, false);
+	if (d->stop)
+		goto out;
 	r = arm_schedule(d);
 	if (r < 0)
 		log_error("cannot arm the schedule: %s", strerror(-r));
 out:
 	policy_free(np);
 	policy_errors_free(&errs);
-	notify_status(d, "READY=1\n");
+	if (!d->stop)
+		notify_status(d, "READY=1\n");
 }
 
 /* --- Runs --------------------------------------------------------------- */
-
-/* The run's stop hook, called at least every 100 ms: serve the loop
- * (signals, watchdog, clock changes) without blocking. Legal here: the run
- * is called from the main loop, never from inside a dispatch. */
-static bool daemon_should_stop(void *ud)
-{
-	struct daemon *d = ud;
-
-	for (int i = 0; i < 16; i++)
-		if (sd_event_run(d->event, 0) <= 0)
-			break;
-	notice_stop(d);
-	return d->stop;
-}
 
 static void do_run(struct daemon *d)
 {
@@ -410,6 +467,10 @@ static void do_run(struct daemon *d)
 
 	memset(&s, 0, sizeof(s));
 	d->run_due = false;
+	if (d->slot_due) {
+		schedule_slot_done(&d->at);
+		d->slot_due = false;
+	}
 	d->running = true;
 	sd_notify(0, "STATUS=Running");
 	code = run_once(&o, &s);
@@ -488,6 +549,7 @@ int daemon_main(const char *policy_path, struct policy *policy, bool force_dry_r
 		.force_dry_run = force_dry_run,
 		.clock_fd = -1,
 		.next_run_ms = -1,
+		.at = SCHEDULE_MEMORY_INIT,
 	};
 	char err[512];
 	int code = EXIT_USAGE, r;
@@ -499,6 +561,7 @@ int daemon_main(const char *policy_path, struct policy *policy, bool force_dry_r
 			  policy_path);
 		goto out;
 	}
+	run_warn_token_exposure(policy);
 	r = setup_loop(&d);
 	if (r < 0) {
 		log_error("cannot set up the event loop: %s", strerror(-r));
@@ -509,8 +572,14 @@ int daemon_main(const char *policy_path, struct policy *policy, bool force_dry_r
 		log_error("%s", err);
 		goto out;
 	}
-	if (check_homeserver(&d) == -EACCES) {
+	r = check_homeserver(&d, true);
+	if (r == -EACCES || r == -ETIMEDOUT) {
 		code = EXIT_RUN_FAILED;
+		goto out;
+	}
+	if (d.stop) {
+		/* SIGTERM during the check: a stop like any other. */
+		code = EXIT_OK;
 		goto out;
 	}
 

@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 
 #include "http.h"
@@ -24,6 +27,11 @@
 #define DEFAULT_BACKOFF_MAX_MS 30000
 /* Of a streamed body, this much is kept to describe it if it is not JSON. */
 #define BODY_START_KEPT 256
+/* A pause the server asks for (429, 503 with Retry-After) is honoured in
+ * full up to this long; all pauses of one client (one run) together up to
+ * the budget (synapse-janitor(8), "Back-off"). */
+#define DEFAULT_PAUSE_MAX_MS (10 * 60 * 1000)
+#define DEFAULT_PAUSE_BUDGET_MS (30 * 60 * 1000)
 /* should_stop is asked at least this often (http.h). */
 #define STOP_CHECK_MS 100
 
@@ -62,7 +70,8 @@ struct request {
 	struct json_object *json;     /* its value once the body is in, */
 	char json_error[160];         /* or why not */
 	bool too_big;
-	int64_t retry_after_header_ms; /* -1 when absent */
+	int64_t retry_after_header_ms; /* Retry-After in seconds, as ms; -1 when absent */
+	int64_t retry_after_date_ms;  /* Retry-After as an HTTP date, ms since the epoch; -1 */
 	int64_t date_ms;              /* Date header, -1 when absent */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -87,6 +96,13 @@ struct http_client {
 	uint64_t sent;
 	int64_t next_start_us;        /* rate limit: earliest next start */
 	uint64_t rng;
+	/* The server asked the whole client to wait (DESIGN.md §6.15). */
+	uint64_t pause_max_ms;
+	uint64_t pause_budget_ms;
+	int64_t paused_until_ms;      /* monotonic: no request starts before this */
+	uint64_t paused_total_ms;     /* pauses honoured so far, for the budget */
+	int64_t refused_until_ms;     /* a pause not waited out: until then, nothing is sent */
+	char refusal[256];            /* why requests fail unsent, "" before a refusal */
 };
 
 /* --- lists --- */
@@ -191,6 +207,8 @@ int http_client_new(const struct http_config *cfg, struct http_client **out)
 	c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
 	c->backoff_base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
 	c->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
+	c->pause_max_ms = cfg->pause_max_ms ? cfg->pause_max_ms : DEFAULT_PAUSE_MAX_MS;
+	c->pause_budget_ms = cfg->pause_budget_ms ? cfg->pause_budget_ms : DEFAULT_PAUSE_BUDGET_MS;
 	c->rng = random_u64() | 1;
 	/* Keep-alive: one connection per concurrent request, reused. */
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
@@ -201,11 +219,21 @@ int http_client_new(const struct http_config *cfg, struct http_client **out)
 
 static void cancel_until_empty(struct http_client *c);
 
+/* curl_slist_append copies each string: the list holds a copy of the
+ * Authorization header, wiped before libcurl frees it. */
+static void headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *s = h; s; s = s->next)
+		if (s->data)
+			explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(h);
+}
+
 static void request_free(struct request *r)
 {
 	if (r->easy)
 		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->headers);
+	headers_free(r->headers);
 	buf_free(&r->body);
 	json_stream_free(r->js);
 	json_put(r->json);
@@ -248,6 +276,67 @@ unsigned http_pending(const struct http_client *c)
 uint64_t http_requests_sent(const struct http_client *c)
 {
 	return c->sent;
+}
+
+uint64_t http_paused_ms(const struct http_client *c)
+{
+	return c->paused_total_ms;
+}
+
+const char *http_refusal(const struct http_client *c)
+{
+	return c->refusal[0] ? c->refusal : NULL;
+}
+
+/* 127.0.0.0/8, ::1 (and ::ffff:127.x), or the name localhost, which
+ * libcurl resolves to the loopback itself, never through DNS. */
+static bool host_is_loopback(const char *host)
+{
+	char h[INET6_ADDRSTRLEN + 2];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+		return true;
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(h)) {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		if (inet_pton(AF_INET6, h, &a6) != 1)
+			return false;
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	}
+	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int http_token_exposure(const char *base_url, bool tls_verify, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int r = 0;
+
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, base_url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		r = -EINVAL;
+	} else if (strcasecmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+		snprintf(why, whylen, "homeserver.url %s is plain http:// to %s, which is not this "
+			 "machine: the admin token would cross the network unencrypted (use https://, "
+			 "or a loopback address such as 127.0.0.1)", base_url, host);
+		r = 1;
+	} else if (strcasecmp(scheme, "https") == 0 && !tls_verify) {
+		snprintf(why, whylen, "homeserver.tls_verify is false: the admin token goes to "
+			 "whoever answers at %s, unverified (for a private CA, set "
+			 "homeserver.ca_file instead)", base_url);
+		r = 1;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return r;
 }
 
 char *http_escape(const char *s)
@@ -314,15 +403,47 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* ms after a count of seconds, saturating. */
+static int64_t secs_to_ms(unsigned long long secs)
+{
+	return secs > (unsigned long long)(INT64_MAX / 1000) ? INT64_MAX : (int64_t)secs * 1000;
+}
+
+/* Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3). */
+static void read_retry_after(struct request *r, char *v)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+		v[--n] = '\0';
+	if (n == 0)
+		return;
+	if (strspn(v, "0123456789") == n) {
+		errno = 0;
+		unsigned long long secs = strtoull(v, NULL, 10);
+
+		r->retry_after_header_ms = errno ? INT64_MAX : secs_to_ms(secs);
+	} else {
+		time_t t = curl_getdate(v, NULL);
+
+		if (t >= 0)
+			r->retry_after_date_ms = secs_to_ms((unsigned long long)t);
+	}
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct request *r = ud;
 	size_t n = size * nmemb;
-	char line[64];
+	char line[128];
 
 	/* A new status line (after a 100 Continue) starts a new header set. */
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		r->retry_after_header_ms = -1;
+		r->retry_after_date_ms = -1;
 		r->date_ms = -1;
 	}
 	if (n > 5 && n < sizeof(line) && strncasecmp(data, "Date:", 5) == 0) {
@@ -335,17 +456,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 			r->date_ms = (int64_t)t * 1000;
 	}
 	if (n > 12 && n < sizeof(line) && strncasecmp(data, "Retry-After:", 12) == 0) {
-		char *end;
-		long long secs;
-
 		memcpy(line, data + 12, n - 12);
 		line[n - 12] = '\0';
-		secs = strtoll(line, &end, 10);
-		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-			end++;
-		/* Only delta-seconds; an HTTP date falls back to the backoff. */
-		if (end != line && !*end && secs >= 0 && secs < 86400)
-			r->retry_after_header_ms = secs * 1000;
+		read_retry_after(r, line);
 	}
 	return n;
 }
@@ -423,6 +536,7 @@ static int attempt_start(struct request *r)
 	r->js = NULL; /* made when the body starts: by then the status is known */
 	r->too_big = false;
 	r->retry_after_header_ms = -1;
+	r->retry_after_date_ms = -1;
 	r->date_ms = -1;
 	r->errbuf[0] = '\0';
 	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
@@ -454,6 +568,7 @@ static int request_submit(struct http_client *c, enum http_method method, const 
 	r->done = done;
 	r->ud = userdata;
 	r->retry_after_header_ms = -1;
+	r->retry_after_date_ms = -1;
 	r->date_ms = -1;
 	req_attach(r, REQ_READY, false);
 	return 0;
@@ -581,25 +696,104 @@ static void finish_json(struct request *r)
 	r->js = NULL;
 }
 
-/* Exponential backoff with full jitter; a 429 waits what the server asked. */
-static uint64_t retry_delay_ms(struct request *r, long status)
+/* How long the server asked us to wait, in ms, or -1 when it did not say:
+ * a 429's retry_after_ms, else Retry-After in seconds, else Retry-After as
+ * an HTTP date, measured from the server's own Date header when there is
+ * one (its clock set that date, not ours). */
+static int64_t asked_pause_ms(const struct request *r, long status)
+{
+	int64_t ms = status == 429 ? retry_after_body_ms(r) : -1;
+
+	if (ms < 0)
+		ms = r->retry_after_header_ms;
+	if (ms < 0 && r->retry_after_date_ms >= 0) {
+		int64_t from = r->date_ms >= 0 ? r->date_ms : clock_wall_ms();
+
+		ms = r->retry_after_date_ms > from ? r->retry_after_date_ms - from : 0;
+	}
+	return ms;
+}
+
+/* Exponential backoff with full jitter. */
+static uint64_t backoff_ms(struct request *r)
 {
 	struct http_client *c = r->c;
 	uint64_t cap = c->backoff_base_ms;
 
-	if (status == 429) {
-		int64_t asked = retry_after_body_ms(r);
-
-		if (asked < 0)
-			asked = r->retry_after_header_ms;
-		if (asked >= 0)
-			return (uint64_t)asked < c->backoff_max_ms ? (uint64_t)asked : c->backoff_max_ms;
-	}
 	for (unsigned i = 1; i < r->attempts && cap < c->backoff_max_ms; i++)
 		cap *= 2;
 	if (cap > c->backoff_max_ms)
 		cap = c->backoff_max_ms;
 	return rng_next(c) % (cap + 1);
+}
+
+/* "850 ms", "12 s", "10 min", "24 h", "3 d": for messages. */
+static void format_wait(uint64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%llu ms", (unsigned long long)ms);
+	else if (ms < 10000)
+		snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
+	else if (ms < 120000)
+		snprintf(buf, len, "%llu s", (unsigned long long)(ms / 1000));
+	else if (ms < 2 * 3600000ull)
+		snprintf(buf, len, "%llu min", (unsigned long long)(ms / 60000));
+	else if (ms < 48 * 3600000ull)
+		snprintf(buf, len, "%llu h", (unsigned long long)(ms / 3600000));
+	else
+		snprintf(buf, len, "%llu d", (unsigned long long)(ms / 86400000));
+}
+
+/* The server asked the whole client to wait ms (DESIGN.md §6.15): no
+ * request starts until then; those in flight finish. Returns false when
+ * the pause is longer than this client waits (one pause over the limit,
+ * or all of them over the budget): then nothing is sent until that time
+ * either, but the requests fail now, unsent, so the run can end and keep
+ * the rooms concerned in doubt. */
+static bool pause_client(struct http_client *c, const struct request *r, long status, int64_t ms)
+{
+	int64_t now = clock_mono_ms();
+	int64_t until = ms > INT64_MAX - now ? INT64_MAX : now + ms;
+	int64_t from = c->paused_until_ms > now ? c->paused_until_ms : now;
+	uint64_t extra;
+	char asked[32], limit[32];
+
+	if (now < c->refused_until_ms)
+		return false; /* already refusing: this one fails unsent too */
+	if (until <= c->paused_until_ms)
+		return true;  /* already paused long enough */
+	extra = (uint64_t)(until - from);
+	format_wait((uint64_t)ms, asked, sizeof(asked));
+	if ((uint64_t)ms > c->pause_max_ms || c->paused_total_ms + extra > c->pause_budget_ms) {
+		bool first = !c->refusal[0];
+
+		if ((uint64_t)ms > c->pause_max_ms) {
+			format_wait(c->pause_max_ms, limit, sizeof(limit));
+			snprintf(c->refusal, sizeof(c->refusal),
+				 "the homeserver asked to pause for %s (HTTP %ld), longer than the %s "
+				 "this program waits", asked, status, limit);
+		} else {
+			format_wait(c->pause_budget_ms, limit, sizeof(limit));
+			snprintf(c->refusal, sizeof(c->refusal),
+				 "the homeserver asked to pause for %s (HTTP %ld), past this run's budget "
+				 "of %s of pauses", asked, status, limit);
+		}
+		if (until > c->refused_until_ms)
+			c->refused_until_ms = until;
+		if (first)
+			log_warn("%s: no request is sent until then; what this run still had to ask "
+				 "is left in doubt", c->refusal);
+		return false;
+	}
+	/* Pauses of a second or more are worth a line; a proxy's many short
+	 * ones are not. */
+	if (c->paused_until_ms <= now)
+		log_event(ms >= 1000 ? LOG_INFO : LOG_DEBUG, NULL, NULL, 0,
+			  "the homeserver asked to pause (HTTP %ld on %s %s): no request starts for %s",
+			  status, r->method == HTTP_DELETE ? "DELETE" : "GET", r->path, asked);
+	c->paused_total_ms += extra;
+	c->paused_until_ms = until;
+	return true;
 }
 
 static void on_finished(struct request *r, CURLcode rc)
@@ -614,8 +808,29 @@ static void on_finished(struct request *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (error == 0)
 		finish_json(r);
+	if (error == 0 && (status == 429 || status == 503)) {
+		int64_t asked = asked_pause_ms(r, status);
+
+		/* A 429 pauses the client even without saying for how long; a
+		 * 503 only when it says (else it is an ordinary server error). */
+		if (status == 429 && asked < 0)
+			asked = (int64_t)backoff_ms(r);
+		if (asked >= 0) {
+			if (!pause_client(c, r, status, asked)) {
+				complete(r, -EBUSY, c->refusal);
+				return;
+			}
+			if (should_retry(r, status, error)) {
+				r->due_ms = c->paused_until_ms;
+				req_attach(r, REQ_WAITING, false);
+				return;
+			}
+			complete(r, 0, "");
+			return;
+		}
+	}
 	if (should_retry(r, status, error)) {
-		r->due_ms = clock_mono_ms() + (int64_t)retry_delay_ms(r, status);
+		r->due_ms = clock_mono_ms() + (int64_t)backoff_ms(r);
 		req_attach(r, REQ_WAITING, false);
 		return;
 	}
@@ -672,15 +887,27 @@ void http_cancel_all(struct http_client *c)
 
 /* --- the loop --- */
 
+static bool refusing(const struct http_client *c, int64_t now)
+{
+	return now < c->refused_until_ms;
+}
+
+static bool paused(const struct http_client *c, int64_t now)
+{
+	return now < c->paused_until_ms;
+}
+
 static void promote_due_retries(struct http_client *c)
 {
 	int64_t now = clock_mono_ms();
+	bool all = refusing(c, now);
 	struct request *r, *next;
 
-	/* Retries go first: they were submitted before anything still queued. */
+	/* Retries go first: they were submitted before anything still queued.
+	 * While a pause is refused, every one goes, to fail unsent. */
 	for (r = c->waiting.tail; r; r = next) {
 		next = r->prev;
-		if (r->due_ms <= now)
+		if (all || r->due_ms <= now)
 			req_attach(r, REQ_READY, true);
 	}
 }
@@ -692,17 +919,33 @@ static bool rate_allows(struct http_client *c, int64_t now_us)
 
 static bool can_start_now(struct http_client *c)
 {
-	return c->ready.n > 0 && c->active.n < c->concurrency && rate_allows(c, (int64_t)clock_usec(CLOCK_MONOTONIC));
+	int64_t now = clock_mono_ms();
+
+	if (c->ready.n == 0)
+		return false;
+	if (refusing(c, now))
+		return true; /* to fail them */
+	return !paused(c, now) && c->active.n < c->concurrency &&
+	       rate_allows(c, (int64_t)clock_usec(CLOCK_MONOTONIC));
 }
 
 static void start_ready(struct http_client *c)
 {
-	while (c->ready.head && c->active.n < c->concurrency) {
+	/* Requests the callbacks below submit wait for the next round, so a
+	 * callback that always resubmits cannot keep this loop going. */
+	uint64_t last = c->next_seq;
+
+	while (c->ready.head && c->ready.head->seq <= last) {
 		struct request *r = c->ready.head;
 		int64_t now_us = (int64_t)clock_usec(CLOCK_MONOTONIC);
 		int e;
 
-		if (!rate_allows(c, now_us))
+		if (refusing(c, now_us / 1000)) {
+			req_detach(r);
+			complete(r, -EBUSY, c->refusal);
+			continue;
+		}
+		if (paused(c, now_us / 1000) || c->active.n >= c->concurrency || !rate_allows(c, now_us))
 			break;
 		if (c->rate_limit) {
 			/* A bucket of one: starts are spaced 1/rate apart. */
@@ -727,6 +970,8 @@ static long poll_timeout_ms(struct http_client *c)
 	for (struct request *r = c->waiting.head; r; r = r->next)
 		if (r->due_ms - now < t)
 			t = (long)(r->due_ms - now);
+	if (c->ready.n > 0 && paused(c, now) && c->paused_until_ms - now < t)
+		t = (long)(c->paused_until_ms - now);
 	if (c->ready.n > 0 && c->active.n < c->concurrency && c->rate_limit) {
 		int64_t wait = (c->next_start_us - (int64_t)clock_usec(CLOCK_MONOTONIC)) / 1000 + 1;
 

@@ -12,7 +12,15 @@
  * concurrency, a rate limit, per-request timeouts, a body size cap, and
  * retries with exponential backoff and jitter. Requests complete through
  * callbacks, which may submit more requests. http.c is the only file that
- * includes libcurl. */
+ * includes libcurl.
+ *
+ * The client backs off as one (DESIGN.md §6.15): a 429 (retry_after_ms in
+ * the body, or Retry-After in seconds or as an HTTP date, or else the
+ * backoff) and a 503 with Retry-After pause every request: none starts
+ * until the time has passed, those in flight finish, and the one told is
+ * retried first. A pause longer than pause_max_ms, or one that would take
+ * all pauses past pause_budget_ms, is not waited: from then until the time
+ * the server asked for, requests fail unsent with -EBUSY. */
 
 #define HTTP_MAX_BODY (8u << 20) /* DESIGN.md §6.10 */
 
@@ -28,6 +36,8 @@ struct http_config {
 	unsigned max_attempts;     /* for retried failures, 0 = default (5) */
 	uint64_t backoff_base_ms;  /* first retry delay, 0 = default (500) */
 	uint64_t backoff_max_ms;   /* 0 = default (30000) */
+	uint64_t pause_max_ms;     /* longest pause waited, 0 = default (10 min) */
+	uint64_t pause_budget_ms;  /* all pauses together, 0 = default (30 min) */
 };
 
 enum http_method { HTTP_GET, HTTP_DELETE };
@@ -49,7 +59,9 @@ struct http_response {
 	int64_t date_ms;           /* the server's Date header, ms since the epoch; -1 absent */
 	/* 0, or why no usable answer arrived after all attempts:
 	 * -ETIMEDOUT, -ECONNRESET, -ECONNREFUSED, -EMSGSIZE (body over the cap),
-	 * -EPROTO (broken HTTP), -ECANCELED (http_cancel_all), -EIO (other). */
+	 * -EPROTO (broken HTTP), -ECANCELED (http_cancel_all), -EBUSY (the
+	 * server asked for a pause longer than this client waits; error_text
+	 * says so), -EIO (other). */
 	int error;
 	const char *error_text;    /* human text for error or status, "" if none */
 	unsigned attempts;
@@ -102,6 +114,16 @@ void http_cancel_all(struct http_client *c);
 
 unsigned http_pending(const struct http_client *c);   /* queued + in flight */
 uint64_t http_requests_sent(const struct http_client *c); /* attempts, retries included */
+uint64_t http_paused_ms(const struct http_client *c);     /* pauses honoured, in all */
+/* Why requests failed with -EBUSY ("the homeserver asked to pause for ..."),
+ * or NULL when no pause was refused. */
+const char *http_refusal(const struct http_client *c);
+
+/* Would the token be exposed on its way to base_url? 1 with why set when
+ * the URL is plain http:// to a host that is not this machine (the token
+ * crosses the network unencrypted) or https:// with tls_verify false (to
+ * whoever answers); 0 when not; -EINVAL when the URL does not parse. */
+int http_token_exposure(const char *base_url, bool tls_verify, char *why, size_t whylen);
 
 /* Percent-encode everything but RFC 3986 unreserved characters; for room ids,
  * aliases and query values. Returns a malloc'd string. */

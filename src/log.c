@@ -111,21 +111,72 @@ static void journal_write(int priority, const char *message_id, const char *cons
 	free(iov);
 }
 
+/* A control character, C0 or DEL, or a C1 one in UTF-8 (U+0080..U+009F:
+ * some terminals act on CSI U+009B as on ESC [): the length of its bytes
+ * at s, or 0. */
+static size_t control_at(const unsigned char *s)
+{
+	if (*s < 0x20 || *s == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/* The last guard of every line written: a console line or a journal
+ * MESSAGE never carries a control character (as \xNN instead), whatever a
+ * caller forgot to escape of what the server sent. A newline would forge a
+ * line of its own, an escape sequence rewrite the admin's terminal. Callers
+ * still escape server text themselves (report_append_printable), which
+ * also marks quotes and backslashes. Returns message, or a malloc'd escaped
+ * copy in *copy. */
+static const char *without_controls(const char *message, char **copy)
+{
+	const unsigned char *s = (const unsigned char *)message;
+	size_t n = 0, extra = 0, k;
+	char *out;
+
+	*copy = NULL;
+	for (; s[n]; n++)
+		if ((k = control_at(s + n)) > 0) {
+			extra += 4 * k - k;
+			n += k - 1;
+		}
+	if (extra == 0)
+		return message;
+	out = xmalloc(n + extra + 1);
+	*copy = out;
+	for (s = (const unsigned char *)message; *s;) {
+		k = control_at(s);
+		if (k == 0) {
+			*out++ = (char)*s++;
+			continue;
+		}
+		for (; k > 0; k--, s++)
+			out += sprintf(out, "\\x%02x", *s);
+	}
+	*out = '\0';
+	return *copy;
+}
+
 static void log_vevent(int priority, const char *message_id, const char *const *fields,
 		       size_t n_fields, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 static void log_vevent(int priority, const char *message_id, const char *const *fields,
 		       size_t n_fields, const char *fmt, va_list ap)
 {
-	char *message;
+	char *message, *escaped;
+	const char *line;
 
 	if (priority == LOG_DEBUG && !verbose_enabled)
 		return;
 	if (vasprintf(&message, fmt, ap) < 0)
 		return;
+	line = without_controls(message, &escaped);
 	if (resolved_target == LOG_TARGET_JOURNAL)
-		journal_write(priority, message_id, fields, n_fields, message);
+		journal_write(priority, message_id, fields, n_fields, line);
 	else
-		console_write(priority, message);
+		console_write(priority, line);
+	free(escaped);
 	free(message);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "daemon.h"
 #include "exit-codes.h"
@@ -159,6 +160,15 @@ static void catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The admin token lives in this process's memory: no core dump may carry
+ * it (the unit sets LimitCORE=0 as well), and no process of the same user
+ * may ptrace it out. */
+static void forbid_core_dumps(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("cannot turn core dumps off (prctl PR_SET_DUMPABLE): %s", strerror(errno));
+}
+
 static int run_one(const struct options *o, const struct policy *p)
 {
 	struct run_options ro = {
@@ -171,6 +181,7 @@ static int run_one(const struct options *o, const struct policy *p)
 	char err[512], *token = NULL;
 	int code;
 
+	run_warn_token_exposure(p);
 	if (token_read(p, &token, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return EXIT_USAGE;
@@ -237,12 +248,16 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.check_config) {
 		policy_print_summary(p, stdout);
+		fflush(stdout);
+		run_warn_token_exposure(p);
 		code = EXIT_OK;
 	} else if (check_run_user(p, argv) < 0) {
 		code = EXIT_USAGE;
 	} else if (o.once || o.apply_csv) {
+		forbid_core_dumps();
 		code = run_one(&o, p);
 	} else {
+		forbid_core_dumps();
 		code = daemon_main(o.policy_path, p, o.dry_run);
 		p = NULL; /* the daemon owns (and reloads) the policy */
 	}

@@ -153,7 +153,11 @@ static int probe_server(struct run *run, bool admin_call)
 	char *version = NULL, *user = NULL, err[160];
 	int r = 0;
 
-	get_sync(run, SYNAPSE_PATH_SERVER_VERSION, false, &c);
+	if (get_sync(run, SYNAPSE_PATH_SERVER_VERSION, false, &c) == -ECANCELED) {
+		run_fail(run, "%s: server_version: interrupted before an answer came", run->p->homeserver.url);
+		r = -ECANCELED;
+		goto out;
+	}
 	if (c.result != SYNAPSE_OK ||
 	    synapse_parse_server_version(c.body, c.len, &version, err, sizeof(err)) < 0) {
 		run_fail(run, "%s: server_version: %s", run->p->homeserver.url,
@@ -161,12 +165,23 @@ static int probe_server(struct run *run, bool admin_call)
 		r = -EHOSTUNREACH;
 		goto out;
 	}
-	log_info("homeserver %s runs Synapse %s", run->p->homeserver.url, version);
+	{
+		struct buf v = { 0 };
+
+		buf_puts(&v, "");
+		report_append_printable(&v, version, 80);
+		log_info("homeserver %s runs Synapse %s", run->p->homeserver.url, v.data);
+		buf_free(&v);
+	}
 	if (run->s->run_id[0])
 		check_clock(run, &c);
 	sync_call_free(&c);
 
-	get_sync(run, SYNAPSE_PATH_WHOAMI, true, &c);
+	if (get_sync(run, SYNAPSE_PATH_WHOAMI, true, &c) == -ECANCELED) {
+		run_fail(run, "whoami: interrupted before an answer came");
+		r = -ECANCELED;
+		goto out;
+	}
 	if (synapse_result_is_auth(c.result)) {
 		run_fail(run, "token refused: %s (%s)", auth_advice(c.result), c.why);
 		r = -EACCES;
@@ -183,9 +198,11 @@ static int probe_server(struct run *run, bool admin_call)
 	if (admin_call) {
 		char *path = synapse_path_room_list(0, 1);
 
-		get_sync(run, path, true, &c);
+		r = get_sync(run, path, true, &c) == -ECANCELED ? -ECANCELED : 0;
 		free(path);
-		if (synapse_result_is_auth(c.result)) {
+		if (r == -ECANCELED) {
+			run_fail(run, "admin API: interrupted before an answer came");
+		} else if (synapse_result_is_auth(c.result)) {
 			run_fail(run, "token refused: %s (%s)", auth_advice(c.result), c.why);
 			r = -EACCES;
 		} else if (c.result != SYNAPSE_OK) {
@@ -611,9 +628,11 @@ out:
 	return s->exit_code;
 }
 
-int run_check_server(const struct policy *p, const char *token, char *why, size_t whylen)
+int run_check_server(const struct policy *p, const char *token, bool (*should_stop)(void *ud),
+		     void *stop_ud, char *why, size_t whylen)
 {
-	struct run_options o = { .policy = p, .token = token };
+	struct run_options o = { .policy = p, .token = token, .should_stop = should_stop,
+				 .stop_ud = stop_ud };
 	struct run_summary s = { 0 };
 	struct run run = { .o = &o, .p = p, .s = &s };
 	int r = http_open(&run, token);
@@ -623,4 +642,12 @@ int run_check_server(const struct policy *p, const char *token, char *why, size_
 	snprintf(why, whylen, "%s", s.failure);
 	run_free(&run);
 	return r;
+}
+
+void run_warn_token_exposure(const struct policy *p)
+{
+	char why[600];
+
+	if (http_token_exposure(p->homeserver.url, p->homeserver.tls_verify, why, sizeof(why)) > 0)
+		log_warn("%s", why);
 }

@@ -26,9 +26,16 @@ struct run_options {
 int run_once(const struct run_options *o, struct run_summary *s);
 
 /* The start-up check of the daemon (DESIGN.md §8): server_version (the URL),
- * whoami (the token) and one admin call (admin rights). Returns 0, -EACCES
- * when the token is refused (why says: missing, unknown, or not an admin),
- * or another negative errno (unreachable, not Synapse). Logs the version. */
-int run_check_server(const struct policy *p, const char *token, char *why, size_t whylen);
+ * whoami (the token) and one admin call (admin rights). It waits through
+ * should_stop (may be NULL) like a run: true ends it with -ECANCELED.
+ * Returns 0, -EACCES when the token is refused (why says: missing, unknown,
+ * or not an admin), -ECANCELED, or another negative errno (unreachable,
+ * not Synapse). Logs the version. */
+int run_check_server(const struct policy *p, const char *token, bool (*should_stop)(void *ud),
+		     void *stop_ud, char *why, size_t whylen);
+
+/* Warns (once, at the caller's start) when the policy would send the token
+ * in clear to another machine or to an unverified TLS peer. */
+void run_warn_token_exposure(const struct policy *p);
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "schedule.h"
 #include "xmalloc.h"
 
@@ -129,6 +131,37 @@ time_t schedule_next_at(const struct policy *p, time_t now, const char *tz)
 		free(saved);
 	}
 	return t;
+}
+
+int schedule_plan_at(const struct policy *p, time_t now, const char *tz, uint64_t random,
+		     struct schedule_memory *m, uint64_t *deadline_usec)
+{
+	time_t from = now, next;
+
+	/* A slot at or before the one that ran last is never waited for. */
+	if (m->slot >= 0 && m->last_run_slot >= 0 && m->slot <= m->last_run_slot)
+		m->slot = -1;
+	if (m->slot < 0 || m->slot > (int64_t)now) {
+		if (m->last_run_slot > (int64_t)from)
+			from = (time_t)m->last_run_slot;
+		next = schedule_next_at(p, from, tz);
+		if (next < 0)
+			return -ERANGE;
+		if (m->slot != (int64_t)next) {
+			m->slot = (int64_t)next;
+			m->delay_usec = schedule_random_delay(p->schedule.randomized_delay, random);
+		}
+	}
+	*deadline_usec = clock_usec_after(m->delay_usec, (uint64_t)m->slot);
+	return 0;
+}
+
+void schedule_slot_done(struct schedule_memory *m)
+{
+	if (m->slot >= 0)
+		m->last_run_slot = m->slot;
+	m->slot = -1;
+	m->delay_usec = 0;
 }
 
 uint64_t schedule_next_every(uint64_t base_usec, uint64_t every_usec, uint64_t now_usec)

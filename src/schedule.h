@@ -16,6 +16,36 @@
  * With tz set it changes TZ for the duration of the call: not thread-safe. */
 time_t schedule_next_at(const struct policy *p, time_t now, const char *tz);
 
+/* What the daemon remembers of an at: schedule from one plan to the next:
+ * the slot it waits for, with the randomized delay chosen for it, and the
+ * slot that ran last. A plan is a pure function of this, the policy and
+ * the clock, so every clock change is a table row in check_schedule. */
+struct schedule_memory {
+	int64_t slot;           /* the slot waited for, seconds since the epoch; -1 none */
+	uint64_t delay_usec;    /* its randomized delay */
+	int64_t last_run_slot;  /* the slot that ran last; -1 none */
+};
+#define SCHEDULE_MEMORY_INIT { .slot = -1, .delay_usec = 0, .last_run_slot = -1 }
+
+/* Plan the next run of an at: schedule, at start, after each run and after
+ * every change of the wall clock (NTP step, date -s, resume from suspend):
+ * - the slot waited for, once its time has come, stays until it runs: at
+ *   its time plus its delay, or now when that has passed too (a clock
+ *   stepped forward over it, or a suspend across it, does not skip it);
+ * - otherwise the slot is the first at: time after both now and the slot
+ *   that ran last (a clock stepped back after a run does not run that
+ *   slot again), with its delay kept when it is the slot already waited
+ *   for, else a fresh one from random (schedule_random_delay).
+ * *deadline_usec is when to run, in CLOCK_REALTIME microseconds; at or
+ * before now means now. Returns 0, or -ERANGE when there is no next slot
+ * (no at: times). */
+int schedule_plan_at(const struct policy *p, time_t now, const char *tz, uint64_t random,
+		     struct schedule_memory *m, uint64_t *deadline_usec);
+
+/* The slot waited for ran (or went by during another run): it is never
+ * planned again. */
+void schedule_slot_done(struct schedule_memory *m);
+
 /* The next deadline of an every: schedule, in microseconds of the same clock
  * as base and now: the first base + k * every (k >= 1) strictly after now, so
  * runs missed while one was running are skipped, not caught up.

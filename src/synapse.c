@@ -270,7 +270,8 @@ static enum synapse_result transport(const struct http_response *r, char *why, s
 {
 	char text[SERVER_TEXT_MAX + 4] = "";
 	const char *what = r->error == -EMSGSIZE ? "response body over the size limit" :
-			   r->error == -ECANCELED ? "cancelled" : strerror(-r->error);
+			   r->error == -ECANCELED ? "cancelled" :
+			   r->error == -EBUSY ? "not waited" : strerror(-r->error);
 
 	/* libcurl's own text, when it says more than what is already said */
 	if (r->error_text && r->error_text[0] && strcmp(r->error_text, what) != 0)

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include "suite.h"
+#include "daemon.h"
 #include "testlib.h"
 
 /* --- Test environment ------------------------------------------------------ */
@@ -147,14 +150,14 @@ static void print_log(const struct env *e)
 
 /* The policy: every room is recorded by one rule whose name says which
  * policy decided (so a run shows which policy it used). */
-static void write_policy(const struct env *e, const char *rule, const char *schedule,
-			 bool run_at_start)
+static void write_policy_timeout(const struct env *e, const char *rule, const char *schedule,
+				 bool run_at_start, const char *timeout)
 {
 	write_file(e->policy, 0600,
 		   "homeserver:\n"
 		   "  url: %s\n"
 		   "  token_file: %s\n"
-		   "  timeout: 2s\n"
+		   "  timeout: %s\n"
 		   "  page_size: 10\n"
 		   "schedule:\n"
 		   "  %s\n"
@@ -170,11 +173,20 @@ static void write_policy(const struct env *e, const char *rule, const char *sche
 		   "  jsonl: %s\n"
 		   "state_file: %s\n"
 		   "metrics_file: %s\n",
-		   e->url, e->token_file, schedule, run_at_start ? "true" : "false", rule,
+		   e->url, e->token_file, timeout, schedule, run_at_start ? "true" : "false", rule,
 		   e->csv, e->jsonl, e->state, e->metrics);
 }
 
-static void start_daemon(struct env *e, const char *watchdog_usec)
+static void write_policy(const struct env *e, const char *rule, const char *schedule,
+			 bool run_at_start)
+{
+	write_policy_timeout(e, rule, schedule, run_at_start, "2s");
+}
+
+/* allow_core: in the test directory, with no limit on core files (as if
+ * the unit did not say LimitCORE=0): only the daemon itself keeps one from
+ * being written. */
+static void start_daemon_opts(struct env *e, const char *watchdog_usec, bool allow_core)
 {
 	write_file(e->token_file, 0600, "%s\n", e->token);
 	e->t0 = now_s();
@@ -184,6 +196,12 @@ static void start_daemon(struct env *e, const char *watchdog_usec)
 		int fd = open(e->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		char pid[32];
 
+		if (allow_core) {
+			struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+			if (chdir(e->dir) < 0 || setrlimit(RLIMIT_CORE, &rl) < 0)
+				_exit(126);
+		}
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
 		setenv("NOTIFY_SOCKET", e->sock_path, 1);
@@ -200,6 +218,11 @@ static void start_daemon(struct env *e, const char *watchdog_usec)
 
 		test_execv(argv);
 	}
+}
+
+static void start_daemon(struct env *e, const char *watchdog_usec)
+{
+	start_daemon_opts(e, watchdog_usec, false);
 }
 
 /* Receive notifications for up to timeout seconds; stop at the first one
@@ -711,6 +734,559 @@ START_TEST(test_no_schedule)
 }
 END_TEST
 
+/* --- The checks of the homeserver answer signals and the watchdog ----------
+ * The test homeserver's --silent mode accepts connections and never
+ * answers, with the default homeserver.timeout of 30 s: the check must
+ * still end within 5 s of a SIGTERM, ping the watchdog meanwhile, and give
+ * up on its own after DAEMON_CHECK_DEADLINE_SEC. */
+
+static void silent_up(struct env *e, struct fake_server *fs)
+{
+	const char *args[] = { "--silent", NULL };
+
+	ck_assert_int_eq(fake_start(fs, args), 0);
+	snprintf(e->url, sizeof(e->url), "%s", fs->url);
+	snprintf(e->token, sizeof(e->token), "%s", "admin-secret-token");
+}
+
+/* WATCHDOG=1 pings among messages [from, e->n_msgs). */
+static unsigned pings_since(const struct env *e, size_t from)
+{
+	unsigned n = 0;
+
+	for (size_t i = from; i < e->n_msgs; i++)
+		n += strcmp(e->msgs[i].text, "WATCHDOG=1") == 0;
+	return n;
+}
+
+/* SIGTERM during the start-up check: exit 0 within 5 s, no READY=1. */
+START_TEST(test_sigterm_start_check)
+{
+	struct env e;
+	size_t at = 0;
+	double took;
+	int code;
+
+	env_init(&e);
+	silent_up(&e, &e.fake);
+	write_policy_timeout(&e, "policy-a", "every: 1h", false, "30s");
+	start_daemon(&e, "1000000");
+	pump(&e, NULL, 2.0); /* well into the check: server_version is waiting */
+	ck_assert_msg(!seen(&e, 0, "READY=1", NULL), "READY=1 before the check ended");
+	kill(e.pid, SIGTERM);
+	code = wait_exit(&e, 20, &took);
+	printf("SIGTERM during the start-up check: exit %d after %.3f s\n", code, took);
+	if (code != 0)
+		print_log(&e);
+	ck_assert_int_eq(code, 0);
+	ck_assert_msg(took < 5.0, "stopped after %.3f s", took);
+	ck_assert_msg(seen(&e, 0, "STOPPING=1", NULL), "no STOPPING=1");
+	/* systemctl status said what it was doing, and the watchdog was
+	 * served meanwhile. */
+	ck_assert_msg(seen(&e, 0, "STATUS=Checking the homeserver", &at), "no STATUS=Checking");
+	ck_assert_uint_ge(pings_since(&e, at), 2);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A homeserver that never answers: the start-up check gives up after its
+ * deadline, says so, and the daemon exits 1 (below TimeoutStartSec=). */
+START_TEST(test_start_check_deadline)
+{
+	struct env e;
+	char *log;
+	double took;
+	int code;
+
+	env_init(&e);
+	silent_up(&e, &e.fake);
+	write_policy_timeout(&e, "policy-a", "every: 1h", false, "30s");
+	start_daemon(&e, NULL);
+	code = wait_exit(&e, DAEMON_CHECK_DEADLINE_SEC + 20, &took);
+	printf("start-up check against a silent homeserver: exit %d after %.1f s\n", code, took);
+	log = test_slurp(e.log);
+	ck_assert_ptr_nonnull(log);
+	if (code != 1)
+		print_log(&e);
+	ck_assert_int_eq(code, 1);
+	ck_assert_msg(took >= DAEMON_CHECK_DEADLINE_SEC - 1 && took < DAEMON_CHECK_DEADLINE_SEC + 10,
+		      "exit after %.1f s", took);
+	ck_assert_msg(strstr(log, "did not end within 60 s"), "%s", log);
+	ck_assert_msg(!seen(&e, 0, "READY=1", NULL), "READY=1 although the check never ended");
+	free(log);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A reload whose check hangs: the watchdog keeps being pinged, and
+ * SIGTERM ends it within 5 s. */
+START_TEST(test_sigterm_reload_check)
+{
+	struct env e;
+	struct fake_server silent;
+	const struct notify_msg *reloading;
+	size_t from;
+	unsigned pings;
+	double took;
+	int code;
+
+	env_init(&e);
+	fake_up(&e, 12);
+	write_policy(&e, "policy-a", "every: 1h", false);
+	start_daemon(&e, "1000000");
+	expect_notify(&e, "READY=1", 20);
+	silent_up(&e, &silent);
+	write_policy_timeout(&e, "policy-b", "every: 1h", false, "30s");
+	kill(e.pid, SIGHUP);
+	reloading = expect_notify(&e, "RELOADING=1", 10);
+	from = (size_t)(reloading - e.msgs);
+	pump(&e, NULL, 3.0); /* well into the check */
+	pings = pings_since(&e, from);
+	printf("watchdog during the reload check: %u pings in 3 s\n", pings);
+	ck_assert_msg(!seen(&e, from, "READY=1", NULL), "READY=1 before the check ended");
+	kill(e.pid, SIGTERM);
+	code = wait_exit(&e, 20, &took);
+	printf("SIGTERM during a reload check: exit %d after %.3f s\n", code, took);
+	if (code != 0)
+		print_log(&e);
+	ck_assert_int_eq(code, 0);
+	ck_assert_msg(took < 5.0, "stopped after %.3f s", took);
+	ck_assert_uint_ge(pings, 4);
+	ck_assert_msg(seen(&e, from, "STATUS=Checking the homeserver", NULL), "no STATUS=Checking");
+	fake_stop(&silent);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* --- The token ---------------------------------------------------------------- */
+
+/* Even where core files are allowed, the daemon (which holds the token)
+ * writes none: it makes itself non-dumpable. */
+START_TEST(test_no_core_dump)
+{
+	struct env e;
+	char core[512];
+	struct stat st;
+	int status = 0;
+	DIR *dir;
+	struct dirent *de;
+
+	if (getenv("SJ_TEST_WRAPPER")) /* valgrind writes its own vgcore */
+		return;
+	env_init(&e);
+	silent_up(&e, &e.fake);
+	write_policy_timeout(&e, "policy-a", "every: 1h", false, "30s");
+	start_daemon_opts(&e, NULL, true);
+	pump(&e, NULL, 1.0); /* in the start-up check, the token read */
+	kill(e.pid, SIGQUIT); /* default action: terminate with a core dump */
+	ck_assert_int_eq(waitpid(e.pid, &status, 0), e.pid);
+	e.pid = -1;
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGQUIT);
+	ck_assert_msg(!WCOREDUMP(status), "the daemon dumped core");
+	dir = opendir(e.dir);
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir))) {
+		snprintf(core, sizeof(core), "%s/%s", e.dir, de->d_name);
+		ck_assert_msg(strncmp(de->d_name, "core", 4) != 0 || stat(core, &st) < 0,
+			      "a core file: %s", core);
+	}
+	closedir(dir);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A warning at start and in --check-config when the token would cross the
+ * network in clear, or go to an unverified TLS peer; none for loopback. */
+START_TEST(test_token_exposure_warnings)
+{
+	static const struct {
+		const char *url, *tls_verify, *mode;
+		const char *want; /* NULL: no warning */
+	} cases[] = {
+		{ "http://192.0.2.10:8008", "true", "--check-config", "is plain http:// to 192.0.2.10" },
+		{ "http://matrix.example.org", "true", "--check-config", "would cross the network unencrypted" },
+		{ "https://matrix.example.org", "false", "--check-config", "homeserver.tls_verify is false" },
+		{ "http://[2001:db8::1]:8008", "true", "--check-config", "is plain http://" },
+		{ "http://127.0.0.1:8008", "true", "--check-config", NULL },
+		{ "http://127.1.2.3:8008", "false", "--check-config", NULL },
+		{ "http://localhost:8008", "true", "--check-config", NULL },
+		{ "http://[::1]:8008", "true", "--check-config", NULL },
+		{ "https://matrix.example.org", "true", "--check-config", NULL },
+		/* At start: said before the token is even read (here it is
+		 * missing: exit 2, nothing sent). */
+		{ "http://192.0.2.10:8008", "true", "--once", "is plain http:// to 192.0.2.10" },
+		{ "http://192.0.2.10:8008", "true", "", "is plain http:// to 192.0.2.10" },
+		{ "https://192.0.2.10:8008", "false", "", "homeserver.tls_verify is false" },
+	};
+	struct env e;
+
+	env_init(&e);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct test_output o = { 0 };
+		const char *argv[] = { binary(), "-c", e.policy, "--log-target=console",
+				       cases[i].mode[0] ? cases[i].mode : NULL, NULL };
+		int want_exit = strcmp(cases[i].mode, "--check-config") == 0 ? 0 : 2;
+
+		write_file(e.policy, 0600,
+			   "homeserver:\n  url: %s\n  token_file: %s/missing-token\n  tls_verify: %s\n"
+			   "schedule:\n  every: 1h\n"
+			   "rules:\n  - name: r\n    action: record\n    match:\n      joined_members: {min: 0}\n"
+			   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+			   cases[i].url, e.dir, cases[i].tls_verify, e.csv, e.jsonl, e.state);
+		ck_assert_int_eq(test_run(argv, NULL, 20, &o), 0);
+		ck_assert_msg(o.exit_status == want_exit, "%s %s: exit %d\n%s", cases[i].url,
+			      cases[i].mode, o.exit_status, o.err);
+		if (cases[i].want)
+			ck_assert_msg(strstr(o.err, cases[i].want) && strstr(o.err, "warning: "),
+				      "%s %s: no warning \"%s\" in:\n%s", cases[i].url, cases[i].mode,
+				      cases[i].want, o.err);
+		else
+			ck_assert_msg(!strstr(o.err, "warning"), "%s: a warning:\n%s", cases[i].url, o.err);
+		test_output_free(&o);
+	}
+	env_cleanup(&e);
+}
+END_TEST
+
+/* --- What the server says is escaped before it is printed ------------------
+ * A homeserver whose strings carry newlines and escape sequences: a room
+ * id in the list, the server version, an error text and a delete id. No
+ * line the daemon writes carries a control character or starts where the
+ * server wanted it to. */
+
+static const char evil_world[] =
+	"{\"server_name\":\"test.local\",\"rooms\":["
+	"{\"room_id\":\"!gone:test.local\",\"name\":\"Gone \\u001b[31mred\",\"creator\":\"@c:test.local\","
+	"\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400},"
+	"{\"room_id\":\"!lonely:test.local\",\"name\":\"Lonely\",\"creator\":\"@c:test.local\","
+	"\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400},"
+	"{\"room_id\":\"!evil\\nFORGED room id \\u001b[2J:test.local\",\"name\":\"Evil\","
+	"\"creator\":\"@c:test.local\",\"members\":[\"@a:test.local\"],\"created_days_ago\":10,"
+	"\"last_event_days_ago\":1}%s]}";
+
+static const char evil_faults[] =
+	"{\"faults\":["
+	"{\"endpoint\":\"server_version\",\"kind\":\"body\",\"count\":-1,"
+	"\"body\":\"{\\\"server_version\\\":\\\"1.68\\\\nFORGED version \\\\u001b[31mred\\\"}\"},"
+	"{\"endpoint\":\"delete\",\"kind\":\"body\",\"count\":-1,"
+	"\"body\":\"{\\\"delete_id\\\":\\\"del\\\\nFORGED delete id \\\\u001b[2Jx\\\\u009b1m\\\"}\"},"
+	"{\"endpoint\":\"forward_extremities\",\"kind\":\"body\",\"status\":500,\"count\":-1,"
+	"\"room_id\":\"!lonely:test.local\","
+	"\"body\":\"{\\\"errcode\\\":\\\"M_UNKNOWN\\\",\\\"error\\\":\\\"boom\\\\nFORGED error \\\\u001b[31m\\\"}\"}"
+	"]}";
+
+START_TEST(test_server_text_escaped)
+{
+	struct env e;
+	char rooms[16384] = "", path[160], *world, *log, *p;
+	const char *args[3];
+	size_t len = 0;
+	double took;
+
+	env_init(&e);
+	/* 30 ordinary rooms, so one delete stays under max_fraction. */
+	for (int i = 0; i < 30; i++)
+		len += (size_t)snprintf(rooms + len, sizeof(rooms) - len,
+					",{\"room_id\":\"!room%d:test.local\",\"name\":\"Room %d\","
+					"\"creator\":\"@a:test.local\",\"members\":[\"@a:test.local\"],"
+					"\"created_days_ago\":10,\"last_event_days_ago\":1}", i, i);
+	ck_assert_uint_lt(len, sizeof(rooms));
+	ck_assert_int_ge(asprintf(&world, evil_world, rooms), 0);
+	snprintf(path, sizeof(path), "%s/world.json", e.dir);
+	write_file(path, 0600, "%s", world);
+	free(world);
+	args[0] = "--fixture";
+	args[1] = path;
+	args[2] = NULL;
+	ck_assert_int_eq(fake_start(&e.fake, args), 0);
+	ck_assert_int_eq(fake_set_faults(&e.fake, evil_faults), 0);
+	snprintf(e.url, sizeof(e.url), "%s", e.fake.url);
+	snprintf(e.token, sizeof(e.token), "%s", "admin-secret-token");
+	write_file(e.policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 2s\n"
+		   "schedule:\n  every: 1h\n  run_at_start: true\n"
+		   "dry_run: false\n"
+		   "rules:\n  - name: abandoned\n    action: delete\n    match:\n"
+		   "      joined_local_members: {max: 0}\n      inactive_for: 90d\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e.url, e.token_file, e.csv, e.jsonl, e.state);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "READY=1", 20);
+	expect_notify(&e, "last run", 30);
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	log = test_slurp(e.log);
+	ck_assert_ptr_nonnull(log);
+	/* The strings did reach the program, escaped. */
+	ck_assert_msg(strstr(log, "1.68\\x0aFORGED version \\x1b[31mred"), "version:\n%s", log);
+	ck_assert_msg(strstr(log, "del\\x0aFORGED delete id \\x1b[2Jx\\xc2\\x9b1m"), "delete id:\n%s", log);
+	ck_assert_msg(strstr(log, "boom?FORGED error ?[31m"), "error text:\n%s", log);
+	/* And nothing else than text and line ends came out. */
+	for (p = log; *p; p++)
+		ck_assert_msg(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f),
+			      "control character 0x%02x at %td:\n%s", (unsigned char)*p, p - log, log);
+	ck_assert_msg(!strstr(log, "\xc2\x9b"), "a C1 control character:\n%s", log);
+	ck_assert_msg(!strstr(log, "\nFORGED"), "a forged line:\n%s", log);
+	free(log);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* --- The client backs off as one, seen from the test homeserver ---------- */
+
+/* GET /_fake/requests: when each request arrived (CLOCK_MONOTONIC ms). */
+static struct json_object *fake_request_log(struct env *e)
+{
+	char url[160], *body = NULL;
+	long status = 0;
+	struct json_object *o;
+
+	snprintf(url, sizeof(url), "%s/_fake/requests", e->fake.url);
+	ck_assert_int_eq(test_http("GET", url, NULL, NULL, &status, &body), 0);
+	ck_assert_int_eq(status, 200);
+	o = json_tokener_parse(body);
+	free(body);
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static int64_t entry_int(struct json_object *e, const char *key)
+{
+	struct json_object *v;
+
+	ck_assert(json_object_object_get_ex(e, key, &v));
+	return json_object_get_int64(v);
+}
+
+/* The arrival t of the first request answered with that status (answered
+ * at t + answered_after), the number of requests that arrived while the
+ * client should have been paused, (t + answered_after + 50, t +
+ * answered_after + pause_ms), and the first one after that (0 when none).
+ * The 50 ms of slack: requests started just before the answer came back
+ * may reach the server just after it went out. */
+struct pause_seen {
+	int64_t told, first_after;
+	int during, total;
+};
+
+static struct pause_seen pause_seen(struct env *e, int status, int64_t answered_after,
+				    int64_t pause_ms)
+{
+	struct json_object *o = fake_request_log(e), *list;
+	struct pause_seen ps = { 0 };
+	size_t n;
+
+	ck_assert(json_object_object_get_ex(o, "requests", &list));
+	n = json_object_array_length(list);
+	ps.total = (int)n;
+	for (size_t i = 0; i < n && !ps.told; i++) {
+		struct json_object *r = json_object_array_get_idx(list, i);
+
+		if (entry_int(r, "status") == status)
+			ps.told = entry_int(r, "t");
+	}
+	ck_assert_msg(ps.told, "no %d answer was sent", status);
+	ps.told += answered_after;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = entry_int(json_object_array_get_idx(list, i), "t");
+
+		if (t > ps.told + 50 && t < ps.told + pause_ms)
+			ps.during++;
+		if (t >= ps.told + pause_ms && (!ps.first_after || t < ps.first_after))
+			ps.first_after = t;
+	}
+	json_object_put(o);
+	return ps;
+}
+
+static void write_lookup_policy(const struct env *e)
+{
+	/* Every room needs its last activity: one lookup each. */
+	write_file(e->policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 5s\n  concurrency: 4\n"
+		   "  page_size: 500\n"
+		   "schedule:\n  every: 1h\n  run_at_start: true\n"
+		   "dry_run: true\n"
+		   "rules:\n  - name: idle\n    action: record\n    match:\n      inactive_for: 1d\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e->url, e->token_file, e->csv, e->jsonl, e->state);
+}
+
+/* A 429 asking for 1.5 s in the middle of the lookups (each answered in
+ * 100 ms, so that many are still to come): the test homeserver sees no
+ * request until the time has passed, the pause ends on time, the watchdog
+ * is pinged meanwhile, and the run completes. */
+START_TEST(test_429_pauses_the_run)
+{
+	struct env e;
+	struct pause_seen ps;
+	const struct notify_msg *running;
+	char *log;
+
+	env_init(&e);
+	fake_up(&e, 60);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"forward_extremities\",\"kind\":\"429\","
+		"\"retry_after_ms\":1500,\"skip\":8,\"count\":1},"
+		"{\"endpoint\":\"forward_extremities\",\"kind\":\"latency\",\"ms\":100,\"count\":-1}]}"), 0);
+	write_lookup_policy(&e);
+	start_daemon(&e, "1000000");
+	running = expect_notify(&e, "STATUS=Running", 20);
+	expect_notify(&e, "last run", 30);
+	ps = pause_seen(&e, 429, 100, 1500);
+	printf("429 asking for 1.5 s mid-run: %d of %d requests reached the test homeserver during "
+	       "the pause; the next came %lld ms after the 429; %u watchdog pings in the run\n",
+	       ps.during, ps.total, (long long)(ps.first_after - ps.told),
+	       pings_since(&e, (size_t)(running - e.msgs)));
+	ck_assert_int_eq(ps.during, 0);
+	ck_assert_int_gt(ps.first_after, 0);
+	ck_assert_int_lt(ps.first_after - ps.told, 1500 + 1000);
+	ck_assert_uint_ge(pings_since(&e, (size_t)(running - e.msgs)), 2);
+	ck_assert_msg(!seen(&e, 0, "last run failed", NULL), "the run failed");
+	log = test_slurp(e.log);
+	ck_assert_msg(strstr(log, "the homeserver asked to pause (HTTP 429 on GET"), "%s", log);
+	free(log);
+	kill(e.pid, SIGTERM);
+	{
+		double took;
+
+		ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	}
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A 429 asking for a day: not waited. Nothing more reaches the server,
+ * the rooms not yet looked up are kept in doubt with the reason, the log
+ * says why, and the run still completes. */
+START_TEST(test_429_too_long_keeps_rooms_in_doubt)
+{
+	struct env e;
+	struct pause_seen ps;
+	struct json_object *outcomes = NULL, *reasons = NULL;
+	char why[256], *log;
+	int in_doubt = 0;
+	double took;
+
+	env_init(&e);
+	fake_up(&e, 60);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"forward_extremities\",\"kind\":\"429\","
+		"\"retry_after_ms\":86400000,\"skip\":8,\"count\":-1}]}"), 0);
+	write_lookup_policy(&e);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "last run", 30);
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	ps = pause_seen(&e, 429, 0, 3600 * 1000);
+	printf("429 asking for a day: %d requests reached the test homeserver after it (of %d)\n",
+	       ps.during, ps.total);
+	ck_assert_int_eq(ps.during, 0);
+	log = test_slurp(e.log);
+	ck_assert_msg(strstr(log, "asked to pause for 24 h (HTTP 429), longer than the 10 min this "
+			      "program waits"), "%s", log);
+	ck_assert_int_eq(test_load_decisions(e.jsonl, &outcomes, &reasons, why, sizeof(why)), 0);
+	json_object_object_foreach(outcomes, room, outcome) {
+		struct json_object *reason;
+
+		if (strcmp(json_object_get_string(outcome), "kept_unknown") != 0)
+			continue;
+		ck_assert(json_object_object_get_ex(reasons, room, &reason));
+		/* (the generated world also has rooms active "in the future") */
+		if (strstr(json_object_get_string(reason), "asked to pause for 24 h"))
+			in_doubt++;
+	}
+	printf("%d rooms kept in doubt, the reason saying the server asked for a pause\n", in_doubt);
+	ck_assert_int_gt(in_doubt, 10);
+	ck_assert_msg(strstr(log, "kept in doubt"), "%s", log);
+	ck_assert_msg(!strstr(log, "run failed"), "%s", log);
+	json_object_put(outcomes);
+	json_object_put(reasons);
+	free(log);
+	env_cleanup(&e);
+}
+END_TEST
+
+/* A DELETE answered with a 429 asking for a day: it is not sent again, the
+ * room is deferred to the next run (the server did not act on it), and the
+ * state file does not keep it as requested. */
+START_TEST(test_delete_pause_too_long)
+{
+	struct env e;
+	char rooms[8192] = "", path[160], *world, *state;
+	const char *args[3];
+	struct json_object *outcomes = NULL, *reasons = NULL, *stats, *deletes, *n, *reason;
+	char why[256];
+	size_t len = 0;
+	double took;
+
+	env_init(&e);
+	for (int i = 0; i < 30; i++)
+		len += (size_t)snprintf(rooms + len, sizeof(rooms) - len,
+					",{\"room_id\":\"!room%d:test.local\",\"name\":\"Room %d\","
+					"\"creator\":\"@a:test.local\",\"members\":[\"@a:test.local\"],"
+					"\"created_days_ago\":10,\"last_event_days_ago\":1}", i, i);
+	ck_assert_uint_lt(len, sizeof(rooms));
+	ck_assert_int_ge(asprintf(&world, "{\"server_name\":\"test.local\",\"rooms\":["
+				  "{\"room_id\":\"!gone:test.local\",\"name\":\"Gone\",\"creator\":\"@c:test.local\","
+				  "\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400}%s]}",
+				  rooms), 0);
+	snprintf(path, sizeof(path), "%s/world.json", e.dir);
+	write_file(path, 0600, "%s", world);
+	free(world);
+	args[0] = "--fixture";
+	args[1] = path;
+	args[2] = NULL;
+	ck_assert_int_eq(fake_start(&e.fake, args), 0);
+	ck_assert_int_eq(fake_set_faults(&e.fake,
+		"{\"faults\":[{\"endpoint\":\"delete\",\"kind\":\"429\",\"retry_after_ms\":86400000,"
+		"\"count\":-1}]}"), 0);
+	snprintf(e.url, sizeof(e.url), "%s", e.fake.url);
+	snprintf(e.token, sizeof(e.token), "%s", "admin-secret-token");
+	write_file(e.policy, 0600,
+		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 2s\n"
+		   "schedule:\n  every: 1h\n  run_at_start: true\n"
+		   "dry_run: false\n"
+		   "rules:\n  - name: abandoned\n    action: delete\n    match:\n"
+		   "      joined_local_members: {max: 0}\n      inactive_for: 90d\n"
+		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
+		   e.url, e.token_file, e.csv, e.jsonl, e.state);
+	start_daemon(&e, NULL);
+	expect_notify(&e, "last run", 30);
+	kill(e.pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
+	ck_assert_int_eq(test_load_decisions(e.jsonl, &outcomes, &reasons, why, sizeof(why)), 0);
+	ck_assert(json_object_object_get_ex(outcomes, "!gone:test.local", &n));
+	ck_assert_str_eq(json_object_get_string(n), "deferred");
+	ck_assert(json_object_object_get_ex(reasons, "!gone:test.local", &reason));
+	ck_assert_msg(strstr(json_object_get_string(reason), "the DELETE was not sent") &&
+		      strstr(json_object_get_string(reason), "asked to pause for 24 h"),
+		      "%s", json_object_get_string(reason));
+	ck_assert_int_eq(fake_stats(&e.fake, &stats), 0);
+	/* Answered 429 once (before the server looked at it), never sent again. */
+	ck_assert(json_object_object_get_ex(stats, "requests", &deletes));
+	ck_assert(json_object_object_get_ex(deletes, "delete", &n));
+	ck_assert_int_eq(json_object_get_int64(n), 1);
+	/* No delete left recorded as requested (the first sighting stays). */
+	state = test_slurp(e.state);
+	ck_assert_ptr_nonnull(state);
+	{
+		struct json_object *st = json_tokener_parse(state), *dels;
+
+		ck_assert_ptr_nonnull(st);
+		ck_assert(json_object_object_get_ex(st, "deletes", &dels));
+		ck_assert_msg(!json_object_object_get_ex(dels, "!gone:test.local", NULL),
+			      "still a delete in the state file:\n%s", state);
+		json_object_put(st);
+	}
+	free(state);
+	json_object_put(stats);
+	json_object_put(outcomes);
+	json_object_put(reasons);
+	env_cleanup(&e);
+}
+END_TEST
+
 /* The daemon tests need a binary that loads policies. */
 static bool loader_works(void)
 {
@@ -741,20 +1317,32 @@ static bool loader_works(void)
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
-	TCase *live, *mini;
+	TCase *live, *mini, *silent;
 
 	mini = tcase_create("tiny homeserver");
 	tcase_set_timeout(mini, 60);
 	tcase_add_test(mini, test_refused_token);
 	tcase_add_test(mini, test_sigterm_hung_server);
 	tcase_add_test(mini, test_no_schedule);
+	tcase_add_test(mini, test_token_exposure_warnings);
 	suite_add_tcase(s, mini);
+	silent = tcase_create("silent homeserver");
+	tcase_set_timeout(silent, DAEMON_CHECK_DEADLINE_SEC + 60);
+	tcase_add_test(silent, test_sigterm_start_check);
+	tcase_add_test(silent, test_sigterm_reload_check);
+	tcase_add_test(silent, test_no_core_dump);
+	tcase_add_test(silent, test_start_check_deadline);
+	suite_add_tcase(s, silent);
 	live = tcase_create("fake homeserver");
 	tcase_set_timeout(live, 90);
 	tcase_add_test(live, test_schedule_watchdog_metrics);
 	tcase_add_test(live, test_usr1_and_reload);
 	tcase_add_test(live, test_reload_rereads_token);
 	tcase_add_test(live, test_sigterm_slow_server);
+	tcase_add_test(live, test_server_text_escaped);
+	tcase_add_test(live, test_429_pauses_the_run);
+	tcase_add_test(live, test_429_too_long_keeps_rooms_in_doubt);
+	tcase_add_test(live, test_delete_pause_too_long);
 	suite_add_tcase(s, live);
 	return s;
 }

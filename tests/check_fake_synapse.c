@@ -991,6 +991,113 @@ START_TEST(test_fault_429_and_auth)
 }
 END_TEST
 
+/* The other ways to ask a client to wait: Retry-After without a body hint,
+ * as an HTTP date after the answer's own Date, a 503 with Retry-After. */
+START_TEST(test_fault_retry_after_forms)
+{
+	char *raw, date[64], after[64];
+	const char *d, *a;
+
+	start_old();
+	set_faults("{\"faults\":[{\"endpoint\":\"members\",\"kind\":\"429\",\"retry_after_ms\":-1,"
+		   "\"retry_after\":7}]}");
+	raw = raw_get(ROOMS "/" CHATTY "/members", NULL);
+	ck_assert_ptr_nonnull(strstr(raw, "HTTP/1.1 429"));
+	ck_assert_ptr_nonnull(strstr(raw, "Retry-After: 7\r\n"));
+	ck_assert_ptr_null(strstr(raw, "retry_after_ms"));
+	free(raw);
+	set_faults("{\"faults\":[{\"endpoint\":\"members\",\"kind\":\"429\",\"retry_after\":90,"
+		   "\"retry_after_date\":true}]}");
+	raw = raw_get(ROOMS "/" CHATTY "/members", NULL);
+	ck_assert_ptr_nonnull(d = strstr(raw, "Date: "));
+	ck_assert_ptr_nonnull(a = strstr(raw, "Retry-After: "));
+	ck_assert_int_eq(sscanf(d + 6, "%63[^\r]", date), 1);
+	ck_assert_int_eq(sscanf(a + 13, "%63[^\r]", after), 1);
+	{
+		struct tm t1 = { 0 }, t2 = { 0 };
+
+		ck_assert_ptr_nonnull(strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &t1));
+		ck_assert_ptr_nonnull(strptime(after, "%a, %d %b %Y %H:%M:%S GMT", &t2));
+		ck_assert_int_eq((long)(timegm(&t2) - timegm(&t1)), 90);
+	}
+	free(raw);
+	set_faults("{\"faults\":[{\"endpoint\":\"members\",\"kind\":\"status\",\"status\":503,"
+		   "\"retry_after\":3}]}");
+	raw = raw_get(ROOMS "/" CHATTY "/members", NULL);
+	ck_assert_ptr_nonnull(strstr(raw, "HTTP/1.1 503"));
+	ck_assert_ptr_nonnull(strstr(raw, "Retry-After: 3\r\n"));
+	free(raw);
+	/* Without "retry_after", a 503 says nothing about waiting. */
+	set_faults("{\"faults\":[{\"endpoint\":\"members\",\"kind\":\"status\",\"status\":503}]}");
+	raw = raw_get(ROOMS "/" CHATTY "/members", NULL);
+	ck_assert_ptr_null(strstr(raw, "Retry-After"));
+	free(raw);
+	stop();
+}
+END_TEST
+
+/* GET /_fake/requests: when each request came (CLOCK_MONOTONIC ms, the
+ * tests' own clock) and its status; /_fake/reset empties it. */
+START_TEST(test_requests_log)
+{
+	struct json_object *o, *list, *e;
+	int64_t t0 = mono_ms(), t1;
+	long st;
+
+	start_old();
+	set_faults("{\"faults\":[{\"endpoint\":\"members\",\"kind\":\"429\"}]}");
+	o = req("GET", ROOMS "/" CHATTY "/members", NULL, ADMIN, &st);
+	ck_assert_int_eq(st, 429);
+	json_object_put(o);
+	json_object_put(get_ok(ROOMS "/" CHATTY));
+	t1 = mono_ms();
+	o = req("GET", "/_fake/requests", NULL, NULL, &st);
+	ck_assert_int_eq(st, 200);
+	list = field(o, "requests");
+	ck_assert_int_eq(json_object_array_length(list), 2);
+	e = json_object_array_get_idx(list, 0);
+	ck_assert_str_eq(sval(e, "endpoint"), "members");
+	ck_assert_int_eq(ival(e, "status"), 429);
+	ck_assert_int_ge(ival(e, "t"), t0);
+	ck_assert_int_le(ival(e, "t"), t1);
+	e = json_object_array_get_idx(list, 1);
+	ck_assert_str_eq(sval(e, "endpoint"), "room_details");
+	ck_assert_int_eq(ival(e, "status"), 200);
+	json_object_put(o);
+	ck_assert_int_eq(fake_reset(&fs), 0);
+	o = req("GET", "/_fake/requests", NULL, NULL, &st);
+	ck_assert_int_eq(json_object_array_length(field(o, "requests")), 0);
+	json_object_put(o);
+	stop();
+}
+END_TEST
+
+/* --silent accepts connections and never answers, nor closes them. */
+START_TEST(test_silent)
+{
+	const char *args[] = { "--silent", NULL };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd pfd;
+	int c[3];
+
+	start_with(args);
+	for (int i = 0; i < 3; i++) {
+		static const char rq[] = "GET /_synapse/admin/v1/server_version HTTP/1.1\r\nHost: x\r\n\r\n";
+
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		sa.sin_port = htons((uint16_t)fs.port);
+		ck_assert_int_eq(connect(c[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(write(c[i], rq, sizeof(rq) - 1), (ssize_t)(sizeof(rq) - 1));
+	}
+	for (int i = 0; i < 3; i++) {
+		pfd = (struct pollfd){ .fd = c[i], .events = POLLIN };
+		ck_assert_int_eq(poll(&pfd, 1, i == 0 ? 1000 : 100), 0); /* no answer, no close */
+		close(c[i]);
+	}
+	stop();
+}
+END_TEST
+
 START_TEST(test_fault_broken_bodies)
 {
 	char *url, *body = NULL, *raw;
@@ -1492,6 +1599,9 @@ static Suite *fake_synapse_suite(void)
 	tcase_add_test(del, test_delete_errors);
 	tcase_add_test(flt, test_fault_status);
 	tcase_add_test(flt, test_fault_429_and_auth);
+	tcase_add_test(flt, test_fault_retry_after_forms);
+	tcase_add_test(flt, test_requests_log);
+	tcase_add_test(api, test_silent);
 	tcase_add_test(flt, test_fault_broken_bodies);
 	tcase_add_test(flt, test_fault_wrong_type);
 	tcase_add_test(flt, test_fault_timing);

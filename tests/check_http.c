@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <time.h>
+
+#include <curl/curl.h>
 
 #include <microhttpd.h>
 
@@ -41,6 +45,12 @@ struct server {
 	char content_type[128];
 	char body[256];
 	char proxy_seen[8];
+	/* When each request arrived (clock_mono_ms) and at what path; and
+	 * when the pause-asking answers were sent. */
+	int64_t arrived[256];
+	char arrived_path[256][16];
+	int n_arrived;
+	int64_t paused_at;            /* when the first 429/503 with a wait was sent, 0 */
 };
 
 struct req_state {
@@ -78,6 +88,29 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result reply2(struct MHD_Connection *conn, unsigned status, const char *body,
+			      const char *h1, const char *v1, const char *h2, const char *v2)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, h1, v1);
+	MHD_add_response_header(r, h2, v2);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void note_pause(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->paused_at)
+		s->paused_at = clock_mono_ms();
+	pthread_mutex_unlock(&s->lock);
 }
 
 static long arg(struct MHD_Connection *conn, const char *key, long dflt)
@@ -139,6 +172,56 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn, co
 			return reply(conn, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\"}", "Retry-After", "1");
 		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
 	}
+	if (strcmp(url, "/429ms") == 0) {
+		/* retry_after_ms=ms in the body, fail times, then 200 */
+		char body[128];
+
+		if (++s->flaky_hits <= arg(conn, "fail", 1)) {
+			snprintf(body, sizeof(body), "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":%ld}",
+				 arg(conn, "ms", 300));
+			note_pause(s);
+			return reply(conn, 429, body, NULL, NULL);
+		}
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/429date") == 0 || strcmp(url, "/503date") == 0) {
+		/* Retry-After as an HTTP date s seconds after this answer's own
+		 * Date header, both from one reading of the clock */
+		if (++s->flaky_hits <= arg(conn, "fail", 1)) {
+			time_t now = time(NULL), then = now + arg(conn, "s", 1);
+			char date[64], after[64];
+			struct tm tm;
+
+			gmtime_r(&now, &tm);
+			strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			gmtime_r(&then, &tm);
+			strftime(after, sizeof(after), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			note_pause(s);
+			return reply2(conn, url[1] == '4' ? 429 : 503, "{\"errcode\":\"M_LIMIT_EXCEEDED\"}",
+				      "Date", date, "Retry-After", after);
+		}
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/503secs") == 0) {
+		char secs[32];
+
+		if (++s->flaky_hits <= arg(conn, "fail", 1)) {
+			snprintf(secs, sizeof(secs), "%ld", arg(conn, "s", 1));
+			note_pause(s);
+			return reply(conn, 503, "{\"errcode\":\"M_UNKNOWN\"}", "Retry-After", secs);
+		}
+		return reply(conn, 200, "{\"ok\":true}", NULL, NULL);
+	}
+	if (strcmp(url, "/429huge") == 0) {
+		/* A proxy asking for 3000 years, in both places. */
+		note_pause(s);
+		return reply(conn, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":9223372036854775807}",
+			     "Retry-After", "99999999999");
+	}
+	if (strcmp(url, "/429hugeheader") == 0) {
+		note_pause(s);
+		return reply(conn, 429, "{\"errcode\":\"M_LIMIT_EXCEEDED\"}", "Retry-After", "99999999999999999999999");
+	}
 	if (strcmp(url, "/reset") == 0)
 		return MHD_NO; /* MHD closes the connection without an answer */
 	if (strcmp(url, "/redirect") == 0) {
@@ -183,6 +266,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	s->requests++;
+	pthread_mutex_lock(&s->lock);
+	if (s->n_arrived < (int)ARRAY_SIZE(s->arrived)) {
+		s->arrived[s->n_arrived] = clock_mono_ms();
+		snprintf(s->arrived_path[s->n_arrived], sizeof(s->arrived_path[0]), "%s", url);
+		s->n_arrived++;
+	}
+	pthread_mutex_unlock(&s->lock);
 	now = ++s->in_flight;
 	for (int m = s->max_in_flight; now > m && !atomic_compare_exchange_weak(&s->max_in_flight, &m, now);)
 		;
@@ -572,13 +662,273 @@ START_TEST(test_429_retry_after_header)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.attempts, 2);
 	ck_assert_int_ge(clock_mono_ms() - t0, 1000);
-	/* The wait is capped by backoff_max_ms. */
+	/* The wait is capped (pause_max_ms; backoff_max_ms no longer
+	 * shortens what the server asked for): past the cap the client does
+	 * not wait, and the request fails saying why. */
 	s->flaky_hits = 0;
 	cfg.backoff_max_ms = 100;
+	cfg.pause_max_ms = 100;
 	t0 = clock_mono_ms();
 	r = get_one(&cfg, "/429header", true);
-	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert_int_eq(r.error, -EBUSY);
 	ck_assert_int_lt(clock_mono_ms() - t0, 800);
+	server_stop(s);
+}
+END_TEST
+
+struct stopper {
+	int64_t stop_at;
+	int64_t stopped_at;
+	unsigned asked;
+};
+
+static bool stop_later(void *ud)
+{
+	struct stopper *st = ud;
+	int64_t now = clock_mono_ms();
+
+	st->asked++;
+	if (now < st->stop_at)
+		return false;
+	if (!st->stopped_at)
+		st->stopped_at = now;
+	return true;
+}
+
+/* --- the client backs off as one (DESIGN.md §6.15) --- */
+
+/* Requests that reached the server in (from, to), and the first at or
+ * after to (0 when none). */
+static int arrivals_between(struct server *s, int64_t from, int64_t to, int64_t *first_after)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	*first_after = 0;
+	for (int i = 0; i < s->n_arrived; i++) {
+		if (s->arrived[i] > from && s->arrived[i] < to)
+			n++;
+		if (s->arrived[i] >= to && (!*first_after || s->arrived[i] < *first_after))
+			*first_after = s->arrived[i];
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* The first request after the 429 came back while others were in flight
+ * or queued: until retry_after_ms has passed, no request reaches the
+ * server; those in flight finish; then the one told goes again. */
+START_TEST(test_429_pauses_whole_client)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c;
+	struct result told = { 0 }, r[20] = { 0 };
+	int64_t after, t0;
+	int during;
+
+	cfg.concurrency = 4;
+	c = client(&cfg);
+	ck_assert_int_eq(http_get(c, "/429ms?ms=800", true, on_done, &told), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_int_eq(http_get(c, "/slow?ms=150", true, on_done, &r[i]), 0);
+	t0 = clock_mono_ms();
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(told.status, 200);
+	ck_assert_uint_eq(told.attempts, 2);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		ck_assert_int_eq(r[i].status, 200); /* in flight: finished, not cancelled */
+		ck_assert_uint_eq(r[i].attempts, 1);
+	}
+	ck_assert_int_gt(s->paused_at, 0);
+	/* 50 ms of slack for the three sent with it, which may reach the
+	 * server just after the 429 went out. */
+	during = arrivals_between(s, s->paused_at + 50, s->paused_at + 800, &after);
+	printf("429 pause of 800 ms: %d requests reached the server during it; the next came %lld ms "
+	       "after the 429; %d requests in all, run %lld ms, paused %llu ms\n", during,
+	       (long long)(after - s->paused_at), s->requests, (long long)(clock_mono_ms() - t0),
+	       (unsigned long long)http_paused_ms(c));
+	ck_assert_int_eq(during, 0);
+	ck_assert_int_gt(after, 0);
+	/* The pause ends on time (generous: a loaded machine). */
+	ck_assert_int_lt(after - s->paused_at, 800 + 400);
+	ck_assert_int_eq(s->requests, 22);
+	ck_assert_uint_ge(http_paused_ms(c), 790);
+	ck_assert_ptr_null(http_refusal(c));
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+/* Retry-After as an HTTP date (429 and 503), measured from the answer's
+ * own Date header; and a 503 with Retry-After in seconds. Each pauses the
+ * whole client, a DELETE queued behind included. */
+START_TEST(test_retry_after_forms)
+{
+	static const struct {
+		const char *path;
+		long status;
+		int64_t wait_ms;
+	} forms[] = {
+		{ "/429date?s=2", 429, 2000 },
+		{ "/503date?s=1", 503, 1000 },
+		{ "/503secs?s=1", 503, 1000 },
+	};
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+
+	cfg.concurrency = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		struct http_client *c = client(&cfg);
+		struct result told = { 0 }, del = { 0 }, get = { 0 };
+		int64_t after, t0 = clock_mono_ms();
+		int during;
+
+		s->flaky_hits = 0;
+		s->paused_at = 0;
+		ck_assert_int_eq(http_get(c, forms[i].path, true, on_done, &told), 0);
+		ck_assert_int_eq(http_delete(c, "/ok", "{}", on_done, &del), 0);
+		ck_assert_int_eq(http_get(c, "/ok", true, on_done, &get), 0);
+		ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+		ck_assert_int_eq(told.status, 200);
+		ck_assert_uint_eq(told.attempts, 2);
+		ck_assert_int_eq(del.status, 200);
+		ck_assert_int_eq(get.status, 200);
+		during = arrivals_between(s, s->paused_at, s->paused_at + forms[i].wait_ms - 100, &after);
+		printf("%s: %d requests during the pause, the next %lld ms after it began, run %lld ms\n",
+		       forms[i].path, during, (long long)(after - s->paused_at),
+		       (long long)(clock_mono_ms() - t0));
+		ck_assert_int_eq(during, 0);
+		ck_assert_int_ge(clock_mono_ms() - t0, forms[i].wait_ms - 100);
+		ck_assert_int_lt(clock_mono_ms() - t0, forms[i].wait_ms + 1500);
+		/* The one told goes first, then the DELETE, then the GET. */
+		ck_assert_int_ge(del.at_ms, told.at_ms);
+		ck_assert_int_ge(get.at_ms, del.at_ms);
+		http_client_free(c);
+	}
+	server_stop(s);
+}
+END_TEST
+
+/* A huge Retry-After (3000 years, in the body and the header, or more
+ * digits than fit) is not waited: the request fails at once with -EBUSY
+ * and says why, and nothing else is sent: the queued requests fail
+ * unsent. */
+START_TEST(test_huge_pause_capped)
+{
+	static const char *const paths[] = { "/429huge", "/429hugeheader" };
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+
+	cfg.concurrency = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		struct http_client *c = client(&cfg);
+		struct result told = { 0 }, r[10] = { 0 };
+		int before = s->requests;
+		int64_t t0 = clock_mono_ms();
+
+		ck_assert_int_eq(http_get(c, paths[i], true, on_done, &told), 0);
+		for (size_t k = 0; k < ARRAY_SIZE(r); k++)
+			ck_assert_int_eq(k % 2 ? http_get(c, "/ok", true, on_done, &r[k])
+					       : http_delete(c, "/ok", "{}", on_done, &r[k]), 0);
+		ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+		ck_assert_int_lt(clock_mono_ms() - t0, 2000);
+		ck_assert_int_eq(told.error, -EBUSY);
+		ck_assert_int_eq(told.status, 429);
+		ck_assert_uint_eq(told.attempts, 1);
+		ck_assert_msg(strstr(told.error_text, "longer than the 10 min this program waits"),
+			      "%s", told.error_text);
+		for (size_t k = 0; k < ARRAY_SIZE(r); k++) {
+			ck_assert_int_eq(r[k].error, -EBUSY);
+			ck_assert_int_eq(r[k].status, 0);
+			ck_assert_uint_eq(r[k].attempts, 0);
+		}
+		ck_assert_int_eq(s->requests - before, 1);
+		ck_assert_ptr_nonnull(http_refusal(c));
+		ck_assert_uint_eq(http_paused_ms(c), 0);
+		ck_assert_uint_eq(http_requests_sent(c), 1);
+		http_client_free(c);
+	}
+	server_stop(s);
+}
+END_TEST
+
+/* The limits can be set lower: one pause over pause_max_ms, or pauses
+ * adding up past pause_budget_ms, are not waited. */
+START_TEST(test_pause_limits)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c;
+	struct result r = { 0 }, other = { 0 };
+	int64_t t0 = clock_mono_ms();
+
+	cfg.pause_max_ms = 500;
+	cfg.concurrency = 1;
+	c = client(&cfg);
+	ck_assert_int_eq(http_get(c, "/429ms?ms=501", true, on_done, &r), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(r.error, -EBUSY);
+	ck_assert_int_lt(clock_mono_ms() - t0, 400);
+	ck_assert_msg(strstr(r.error_text, "asked to pause for 501 ms (HTTP 429), longer than the 500 ms"),
+		      "%s", r.error_text);
+	/* Until the time asked for has passed, nothing is sent. */
+	ck_assert_int_eq(http_get(c, "/ok", true, on_done, &other), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(other.error, -EBUSY);
+	ck_assert_int_eq(s->requests, 1);
+	/* After it, requests go again. */
+	usleep(600 * 1000);
+	memset(&other, 0, sizeof(other));
+	ck_assert_int_eq(http_get(c, "/ok", true, on_done, &other), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(other.status, 200);
+	http_client_free(c);
+
+	/* The budget: two pauses of 300 ms fit in 700, the third does not. */
+	cfg.pause_max_ms = 0;
+	cfg.pause_budget_ms = 700;
+	s->flaky_hits = 0;
+	c = client(&cfg);
+	memset(&r, 0, sizeof(r));
+	t0 = clock_mono_ms();
+	ck_assert_int_eq(http_get(c, "/429ms?ms=300&fail=3", true, on_done, &r), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(r.error, -EBUSY);
+	ck_assert_uint_eq(r.attempts, 3);
+	ck_assert_int_ge(clock_mono_ms() - t0, 600);
+	ck_assert_uint_eq(http_paused_ms(c), 600);
+	ck_assert_msg(strstr(r.error_text, "past this run's budget of 700 ms of pauses"), "%s", r.error_text);
+	http_client_free(c);
+	server_stop(s);
+}
+END_TEST
+
+/* SIGTERM during a long pause: the stop hook is still asked every 100 ms. */
+START_TEST(test_pause_stops_promptly)
+{
+	struct server *s = server_start();
+	char url[64];
+	struct http_config cfg = config_for(s, url, sizeof(url));
+	struct http_client *c = client(&cfg);
+	struct result r = { 0 };
+	struct stopper st;
+	int64_t t0 = clock_mono_ms();
+
+	st.stop_at = t0 + 500;
+	st.stopped_at = 0;
+	st.asked = 0;
+	ck_assert_int_eq(http_get(c, "/429ms?ms=60000", true, on_done, &r), 0);
+	ck_assert_int_eq(http_run(c, stop_later, &st), -ECANCELED);
+	ck_assert_int_eq(r.error, -ECANCELED);
+	ck_assert_int_lt(clock_mono_ms() - t0, 500 + 300);
+	ck_assert_uint_ge(st.asked, 4);
+	http_client_free(c);
 	server_stop(s);
 }
 END_TEST
@@ -717,25 +1067,6 @@ START_TEST(test_bad_config_and_args)
 	ck_assert(!r.done);
 }
 END_TEST
-
-struct stopper {
-	int64_t stop_at;
-	int64_t stopped_at;
-	unsigned asked;
-};
-
-static bool stop_later(void *ud)
-{
-	struct stopper *st = ud;
-	int64_t now = clock_mono_ms();
-
-	st->asked++;
-	if (now < st->stop_at)
-		return false;
-	if (!st->stopped_at)
-		st->stopped_at = now;
-	return true;
-}
 
 START_TEST(test_should_stop_cancels)
 {
@@ -926,6 +1257,57 @@ START_TEST(test_many_requests)
 }
 END_TEST
 
+/* libcurl's allocations, watched: a block it frees that still holds the
+ * Authorization header is a copy of the token nobody wiped. */
+static const char auth_line[] = "Authorization: Bearer " TOKEN;
+static atomic_int unwiped_frees, header_copies;
+
+static void watched_free(void *p)
+{
+	if (p && malloc_usable_size(p) >= sizeof(auth_line) - 1 &&
+	    memcmp(p, auth_line, sizeof(auth_line) - 1) == 0)
+		unwiped_frees++;
+	free(p);
+}
+
+static char *watched_strdup(const char *s)
+{
+	if (strcmp(s, auth_line) == 0)
+		header_copies++;
+	return strdup(s);
+}
+
+/* curl_slist_append copies each header string: the copies of the
+ * Authorization header are wiped before they are freed. */
+START_TEST(test_auth_header_copies_wiped)
+{
+	struct server *s;
+	char url[64];
+	struct http_config cfg;
+	struct http_client *c;
+	struct result r[3] = { 0 };
+
+	/* The memory functions must be installed before libcurl's first
+	 * initialisation in this process: a test of its own, forked. */
+	if (getenv("CK_FORK") && strcmp(getenv("CK_FORK"), "no") == 0)
+		return;
+	ck_assert_int_eq(curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, watched_free, realloc,
+					      watched_strdup, calloc), CURLE_OK);
+	s = server_start();
+	cfg = config_for(s, url, sizeof(url));
+	c = client(&cfg);
+	ck_assert_int_eq(http_get(c, "/ok", true, on_done, &r[0]), 0);
+	ck_assert_int_eq(http_get(c, "/flaky?fail=1&code=500", true, on_done, &r[1]), 0);
+	ck_assert_int_eq(http_delete(c, "/ok", "{}", on_done, &r[2]), 0);
+	ck_assert_int_eq(http_run(c, NULL, NULL), 0);
+	ck_assert_int_eq(r[1].status, 200);
+	http_client_free(c);
+	ck_assert_int_ge(header_copies, 3);
+	ck_assert_int_eq(unwiped_frees, 0);
+	server_stop(s);
+}
+END_TEST
+
 START_TEST(test_escape)
 {
 	char *e = http_escape("!room:server/x?y#z%20 +&=\xc3\xa9-._~");
@@ -948,6 +1330,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_bad_config_and_args);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_auth_header_copies_wiped);
 	tcase_add_test(tc, test_redirect_not_followed);
 	tcase_add_test(tc, test_body_cap_chunked);
 	suite_add_tcase(s, tc);
@@ -961,6 +1344,11 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_429_retry_after_body);
 	tcase_add_test(tc, test_429_retry_after_header);
 	tcase_add_test(tc, test_4xx_not_retried);
+	tcase_add_test(tc, test_429_pauses_whole_client);
+	tcase_add_test(tc, test_retry_after_forms);
+	tcase_add_test(tc, test_huge_pause_capped);
+	tcase_add_test(tc, test_pause_limits);
+	tcase_add_test(tc, test_pause_stops_promptly);
 	tcase_add_test(tc, test_delete_sent_and_not_retried);
 	tcase_add_test(tc, test_reset_and_refused);
 	suite_add_tcase(s, tc);

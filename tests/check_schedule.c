@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +216,232 @@ START_TEST(test_random_delay)
 }
 END_TEST
 
+/* --- schedule_plan_at: the remembered slot across clock changes --------------
+ * Each row: what the daemon remembers (the slot waited for with its delay,
+ * the slot that ran last), the wall clock now (after whatever happened to
+ * it), and what the plan must say. The policy's randomized_delay is 10 min;
+ * a fresh delay is always 5 min (the random input), a remembered one 8 min,
+ * so each row shows which it got. */
+
+#define FRESH_DELAY 300
+#define KEPT_DELAY 480
+
+struct plan_case {
+	const char *what;
+	const char *tz;
+	const char *at;
+	const char *slot;        /* waited for, NULL: none */
+	const char *last_run;    /* ran last, NULL: none */
+	const char *now;
+	const char *want_slot;
+	unsigned want_delay;     /* FRESH_DELAY or KEPT_DELAY */
+	bool due;                /* runs now */
+};
+
+#define B "Europe/Berlin"
+static const struct plan_case plan_cases[] = {
+	/* Nothing happens to the clock. */
+	{ "start: the next slot, a fresh delay", B, "03:30", NULL, NULL,
+	  "2026-01-15T01:00:00+01:00", "2026-01-15T03:30:00+01:00", FRESH_DELAY, false },
+	{ "waiting: the same slot, the same delay", B, "03:30", "2026-01-15T03:30:00+01:00", NULL,
+	  "2026-01-15T02:00:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, false },
+	{ "in its delay: still waiting", B, "03:30", "2026-01-15T03:30:00+01:00", NULL,
+	  "2026-01-15T03:35:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, false },
+	{ "after the run: tomorrow, a fresh delay", B, "03:30", NULL, "2026-01-15T03:30:00+01:00",
+	  "2026-01-15T03:45:00+01:00", "2026-01-16T03:30:00+01:00", FRESH_DELAY, false },
+	{ "a slot that ran is never waited for", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  "2026-01-15T03:30:00+01:00", "2026-01-15T05:00:00+01:00", "2026-01-16T03:30:00+01:00",
+	  FRESH_DELAY, false },
+
+	/* The clock stepped forward (NTP, date -s) over the slot. */
+	{ "forward step over the slot: it runs now, once", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  NULL, "2026-01-15T05:00:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, true },
+	{ "forward step into its delay: at slot + delay", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  NULL, "2026-01-15T03:33:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, false },
+	{ "forward step past slot + delay by a second", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  NULL, "2026-01-15T03:38:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, true },
+	{ "forward step of five days: the one slot runs now", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  NULL, "2026-01-20T12:00:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, true },
+	{ "forward step over two slots: the first runs now", B, "03:30 04:00",
+	  "2026-01-15T03:30:00+01:00", NULL, "2026-01-15T05:00:00+01:00", "2026-01-15T03:30:00+01:00",
+	  KEPT_DELAY, true },
+	{ "... and after it, the next after now", B, "03:30 04:00", NULL, "2026-01-15T03:30:00+01:00",
+	  "2026-01-15T05:01:00+01:00", "2026-01-16T03:30:00+01:00", FRESH_DELAY, false },
+	{ "forward step before the slot: the same slot and delay", B, "03:30",
+	  "2026-01-15T03:30:00+01:00", NULL, "2026-01-15T03:20:00+01:00", "2026-01-15T03:30:00+01:00",
+	  KEPT_DELAY, false },
+
+	/* Suspended across the slot, resumed later. */
+	{ "suspend across the slot: resume runs it", B, "03:30", "2026-01-15T03:30:00+01:00", NULL,
+	  "2026-01-15T07:12:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, true },
+	{ "suspend across the slot, resumed within its delay", B, "03:30", "2026-01-15T03:30:00+01:00",
+	  NULL, "2026-01-15T03:31:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, false },
+
+	/* The clock stepped back. */
+	{ "backward step after a run: not again", B, "03:30", NULL, "2026-01-15T03:30:00+01:00",
+	  "2026-01-15T03:10:00+01:00", "2026-01-16T03:30:00+01:00", FRESH_DELAY, false },
+	{ "backward step of a day after a run: not again", B, "03:30", NULL,
+	  "2026-01-15T03:30:00+01:00", "2026-01-14T12:00:00+01:00", "2026-01-16T03:30:00+01:00",
+	  FRESH_DELAY, false },
+	{ "backward step while waiting for tomorrow's: kept", B, "03:30", "2026-01-16T03:30:00+01:00",
+	  "2026-01-15T03:30:00+01:00", "2026-01-15T02:00:00+01:00", "2026-01-16T03:30:00+01:00",
+	  KEPT_DELAY, false },
+	{ "backward step in the delay window: the same slot, the same delay", B, "03:30",
+	  "2026-01-15T03:30:00+01:00", NULL, "2026-01-15T03:20:00+01:00", "2026-01-15T03:30:00+01:00",
+	  KEPT_DELAY, false },
+	{ "backward step of two days, no run yet: the earlier slot", B, "03:30",
+	  "2026-01-16T03:30:00+01:00", NULL, "2026-01-14T12:00:00+01:00", "2026-01-15T03:30:00+01:00",
+	  FRESH_DELAY, false },
+
+	/* A reload changed the at: times. */
+	{ "reload: a slot not yet come is replaced", B, "04:00", "2026-01-15T03:30:00+01:00", NULL,
+	  "2026-01-15T02:00:00+01:00", "2026-01-15T04:00:00+01:00", FRESH_DELAY, false },
+	{ "reload: a slot whose time came still runs", B, "04:00", "2026-01-15T03:30:00+01:00", NULL,
+	  "2026-01-15T03:32:00+01:00", "2026-01-15T03:30:00+01:00", KEPT_DELAY, false },
+
+	/* DST, spring forward (Berlin 2026-03-29 02:00 CET -> 03:00 CEST). */
+	{ "spring forward: 02:30 is waited for at 03:00", B, "02:30", NULL, NULL,
+	  "2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00", FRESH_DELAY, false },
+	{ "spring forward: after that run, the next day's 02:30", B, "02:30", NULL,
+	  "2026-03-29T03:00:00+02:00", "2026-03-29T03:20:00+02:00", "2026-03-30T02:30:00+02:00",
+	  FRESH_DELAY, false },
+	{ "spring forward: the wall clock jumps inside a 01:55 slot's delay", B, "01:55",
+	  "2026-03-29T01:55:00+01:00", NULL, "2026-03-29T03:01:00+02:00", "2026-03-29T01:55:00+01:00",
+	  KEPT_DELAY, false },
+	{ "spring forward: suspended over the gap, runs on resume", B, "02:30",
+	  "2026-03-29T03:00:00+02:00", NULL, "2026-03-29T04:00:00+02:00", "2026-03-29T03:00:00+02:00",
+	  KEPT_DELAY, true },
+
+	/* DST, fall back (Berlin 2026-10-25 03:00 CEST -> 02:00 CET). */
+	{ "fall back: the first 02:30", B, "02:30", NULL, NULL,
+	  "2026-10-25T01:00:00+02:00", "2026-10-25T02:30:00+02:00", FRESH_DELAY, false },
+	{ "fall back: after it ran, not the second 02:30", B, "02:30", NULL,
+	  "2026-10-25T02:30:00+02:00", "2026-10-25T02:35:00+02:00", "2026-10-26T02:30:00+01:00",
+	  FRESH_DELAY, false },
+	{ "fall back: in the repeated hour after the run", B, "02:30", NULL,
+	  "2026-10-25T02:30:00+02:00", "2026-10-25T02:10:00+01:00", "2026-10-26T02:30:00+01:00",
+	  FRESH_DELAY, false },
+	{ "fall back: waiting in the delay while the hour repeats", B, "02:30",
+	  "2026-10-25T02:30:00+02:00", NULL, "2026-10-25T02:05:00+01:00", "2026-10-25T02:30:00+02:00",
+	  KEPT_DELAY, true },
+	/* New York, 2026-11-01 02:00 EDT -> 01:00 EST, and a step back on top. */
+	{ "NY fall back, the clock also stepped back an hour after the run", "America/New_York",
+	  "01:30", NULL, "2026-11-01T01:30:00-04:00", "2026-11-01T00:40:00-04:00",
+	  "2026-11-02T01:30:00-05:00", FRESH_DELAY, false },
+	{ "NY spring forward: 02:15 waited for at 03:00, stepped over", "America/New_York", "02:15",
+	  "2026-03-08T03:00:00-04:00", NULL, "2026-03-08T09:00:00-04:00", "2026-03-08T03:00:00-04:00",
+	  KEPT_DELAY, true },
+};
+#undef B
+
+static struct policy plan_policy(const char *at_text, unsigned *at)
+{
+	struct policy p = { 0 };
+
+	p.schedule.present = true;
+	p.schedule.n_at = parse_at(at_text, at);
+	p.schedule.at = at;
+	p.schedule.randomized_delay = 600;
+	return p;
+}
+
+START_TEST(test_plan_at)
+{
+	const struct plan_case *c = &plan_cases[_i];
+	struct schedule_memory m = SCHEDULE_MEMORY_INIT;
+	unsigned at[8];
+	struct policy p = plan_policy(c->at, at);
+	time_t now = parse_instant(c->now), want_slot = parse_instant(c->want_slot);
+	uint64_t deadline = 0, want_deadline;
+	char got[32], want[32];
+
+	if (c->slot) {
+		m.slot = parse_instant(c->slot);
+		m.delay_usec = KEPT_DELAY * S;
+	}
+	if (c->last_run)
+		m.last_run_slot = parse_instant(c->last_run);
+	ck_assert_int_eq(schedule_plan_at(&p, now, c->tz, FRESH_DELAY * S, &m, &deadline), 0);
+	format_utc((time_t)m.slot, got, sizeof(got));
+	format_utc(want_slot, want, sizeof(want));
+	ck_assert_msg(m.slot == want_slot, "%s: slot %s, want %s (%s)", c->what, got, want, c->want_slot);
+	ck_assert_msg(m.delay_usec == c->want_delay * S, "%s: delay %llu s, want %u s", c->what,
+		      (unsigned long long)(m.delay_usec / S), c->want_delay);
+	want_deadline = ((uint64_t)want_slot + c->want_delay) * S;
+	ck_assert_msg(deadline == want_deadline, "%s: deadline off by %lld s", c->what,
+		      (long long)((int64_t)deadline - (int64_t)want_deadline) / (long long)S);
+	ck_assert_msg((deadline <= (uint64_t)now * S) == c->due, "%s: %s now", c->what,
+		      c->due ? "does not run" : "runs");
+	/* Once it ran, the same slot never comes back, whatever the clock. */
+	schedule_slot_done(&m);
+	ck_assert_int_eq(m.last_run_slot, want_slot);
+	ck_assert_int_eq(schedule_plan_at(&p, now, c->tz, FRESH_DELAY * S, &m, &deadline), 0);
+	ck_assert_int_gt(m.slot, want_slot);
+	ck_assert_int_eq(schedule_plan_at(&p, want_slot - 86400, c->tz, FRESH_DELAY * S, &m, &deadline), 0);
+	ck_assert_int_gt(m.slot, want_slot);
+}
+END_TEST
+
+/* No at: times: nothing to plan. */
+START_TEST(test_plan_no_times)
+{
+	struct schedule_memory m = SCHEDULE_MEMORY_INIT;
+	struct policy p = { 0 };
+	uint64_t deadline;
+
+	ck_assert_int_eq(schedule_plan_at(&p, 1000000, "UTC", 0, &m, &deadline), -ERANGE);
+}
+END_TEST
+
+/* Forty days of a clock that goes forward in steps of up to two hours (a
+ * suspend, an NTP step) and now and then back by up to three: every
+ * day's slot runs exactly once, none is skipped, none twice. */
+START_TEST(test_plan_clock_walk)
+{
+	unsigned at[8];
+	struct policy p = plan_policy("03:30", at);
+	struct schedule_memory m = SCHEDULE_MEMORY_INIT;
+	time_t start = parse_instant("2026-03-01T00:00:00+01:00"), now = start;
+	time_t end = start + 40 * 86400;
+	time_t ran[64];
+	size_t n_ran = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ull, deadline;
+
+	while (now < end) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ck_assert_int_eq(schedule_plan_at(&p, now, "Europe/Berlin", x, &m, &deadline), 0);
+		if (deadline <= (uint64_t)now * S) {
+			for (size_t i = 0; i < n_ran; i++)
+				ck_assert_msg(ran[i] != (time_t)m.slot, "slot %lld ran twice", (long long)m.slot);
+			ck_assert_uint_lt(n_ran, 64);
+			ran[n_ran++] = (time_t)m.slot;
+			schedule_slot_done(&m);
+			continue;
+		}
+		if (x % 7 == 0)
+			now -= (time_t)(x % (3 * 3600));
+		else
+			now += 1 + (time_t)(x % (2 * 3600));
+	}
+	/* Every 03:30 from the first to the last day (DST on 03-29 included). */
+	for (int day = 0; day < 39; day++) {
+		char when[40];
+		time_t slot;
+		bool found = false;
+
+		snprintf(when, sizeof(when), "2026-03-%02dT03:30:00%s", 1 + day, 1 + day < 29 ? "+01:00" : "+02:00");
+		if (1 + day > 31)
+			snprintf(when, sizeof(when), "2026-04-%02dT03:30:00+02:00", 1 + day - 31);
+		slot = parse_instant(when);
+		for (size_t i = 0; i < n_ran; i++)
+			found |= ran[i] == slot;
+		ck_assert_msg(found, "the slot of %s never ran", when);
+	}
+}
+END_TEST
+
 static Suite *schedule_suite(void)
 {
 	Suite *s = suite_create("schedule");
@@ -223,6 +451,9 @@ static Suite *schedule_suite(void)
 	tcase_add_test(tc, test_tz_restored);
 	tcase_add_loop_test(tc, test_next_every, 0, (int)(sizeof(every_cases) / sizeof(every_cases[0])));
 	tcase_add_test(tc, test_random_delay);
+	tcase_add_loop_test(tc, test_plan_at, 0, (int)(sizeof(plan_cases) / sizeof(plan_cases[0])));
+	tcase_add_test(tc, test_plan_no_times);
+	tcase_add_test(tc, test_plan_clock_walk);
 	suite_add_tcase(s, tc);
 	return s;
 }

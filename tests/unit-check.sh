@@ -114,6 +114,17 @@ if command -v systemd-sysusers >/dev/null 2>&1; then
 	fi
 fi
 grep -q '^WatchdogSec=' "$unit" || failed "unit lacks WatchdogSec="
+grep -qx 'LimitCORE=0' "$unit" || failed "unit lacks LimitCORE=0 (the token is in the daemon's memory)"
+# The start-up check's deadline (src/daemon.h) stays below TimeoutStartSec.
+deadline=$(sed -n 's/^#define DAEMON_CHECK_DEADLINE_SEC \([0-9]*\).*/\1/p' "$top_srcdir/src/daemon.h")
+start_timeout=$(sed -n 's/^TimeoutStartSec=\([0-9]*\)s$/\1/p' "$unit")
+if [ -z "$deadline" ] || [ -z "$start_timeout" ]; then
+	failed "cannot read DAEMON_CHECK_DEADLINE_SEC ('$deadline') or TimeoutStartSec=Ns ('$start_timeout')"
+elif [ "$deadline" -ge "$start_timeout" ]; then
+	failed "the start-up check's deadline ${deadline}s is not below TimeoutStartSec=${start_timeout}s"
+else
+	ok "start-up check deadline ${deadline}s < TimeoutStartSec=${start_timeout}s"
+fi
 grep -q '^TimeoutStopSec=' "$unit" || failed "unit lacks TimeoutStopSec="
 
 # --- The catalog --------------------------------------------------------------

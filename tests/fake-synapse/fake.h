@@ -24,6 +24,7 @@ void *fs_xrealloc(void *p, size_t n);
 char *fs_xstrdup(const char *s); /* NULL stays NULL */
 char *fs_xasprintf(const char *fmt, ...) FAKE_PRINTF(1, 2);
 int64_t fs_now_ms(void);
+int64_t fs_mono_ms(void); /* CLOCK_MONOTONIC: comparable with the tests' own clock */
 
 struct fbuf {
 	char *data;
@@ -172,6 +173,8 @@ struct fault {
 	enum fault_kind kind;
 	int64_t count, skip;
 	int status, retry_after_ms, ms, n;
+	int64_t retry_after_s;  /* Retry-After header: -1 none, -2 from retry_after_ms */
+	bool retry_after_date;  /* Retry-After as an HTTP date that far ahead */
 	char *body;     /* FK_BODY: the answer's body, sent as is */
 };
 
@@ -184,6 +187,8 @@ struct faults {
 struct fault_hit {
 	enum fault_kind kind; /* the answer-replacing or body-changing fault */
 	int status, retry_after_ms, ms, n;
+	int64_t retry_after_s;
+	bool retry_after_date;
 	int delay_ms;         /* hang + latency */
 	int64_t date_offset_s; /* the Date header this far from the real time */
 	char body[FAULT_BODY_MAX]; /* FK_BODY */
@@ -212,13 +217,26 @@ struct delete_count {
 	char *last_body; /* JSON text */
 };
 
+/* When requests came and how they were answered: GET /_fake/requests. */
+#define ARRIVALS_MAX 4096
+struct arrival {
+	int64_t mono_ms;
+	enum endpoint ep;
+	int status;
+};
+
 struct stats {
 	int64_t requests[EP_COUNT];
+	struct arrival arrivals[ARRIVALS_MAX]; /* the first ones since the last reset */
+	size_t n_arrivals;
 	struct delete_count *deletes;
 	size_t n_deletes;
 	int in_flight, max_concurrent;
 };
 void stats_count(struct stats *s, enum endpoint e);
+/* Notes an answered request; returns nothing, keeps the first ARRIVALS_MAX. */
+void stats_arrival(struct stats *s, int64_t mono_ms, enum endpoint e, int status);
+char *stats_arrivals_json(const struct stats *s);
 void stats_delete(struct stats *s, const char *room_id, const char *body_json);
 char *stats_json(const struct stats *s, size_t rooms);
 void stats_reset(struct stats *s);
@@ -254,6 +272,7 @@ struct config {
 	int latency_ms;
 	int threads;
 	const char *port_file;
+	bool silent;          /* accept connections, never answer */
 };
 
 struct fake {
@@ -274,7 +293,8 @@ struct reply {
 	size_t len;
 	const char *content_type;
 	bool fixed_length;   /* Content-Length instead of chunked (HTML 404) */
-	int retry_after_s;   /* > 0: a Retry-After header */
+	int64_t retry_after_s; /* > 0: a Retry-After header */
+	bool retry_after_date; /* ... as an HTTP date retry_after_s from now */
 	bool reset;          /* close without answering */
 	bool truncate;       /* send part of the body, then abort */
 	bool huge;           /* a 20 MiB body instead */
@@ -348,6 +368,9 @@ void hooks_handle(struct fake *fk, const struct request *rq, const struct route 
 struct MHD_Daemon;
 struct MHD_Daemon *server_start(struct fake *fk, int *port);
 void server_stop(struct fake *fk, struct MHD_Daemon *d);
+/* --silent: listen, accept and hold every connection without reading or
+ * answering, until SIGTERM. Returns the exit code. */
+int silent_run(struct fake *fk, int (*announce)(const struct fake *fk, int port));
 
 /* rng (mem.c) */
 uint64_t fs_rng_next(uint64_t *state);

@@ -2,7 +2,13 @@
 /* Injected faults: POST /_fake/faults {"faults":[{"endpoint","kind","count",
  * "skip","room_id",...params}]} replaces the list. Each fault fires on
  * matching requests after letting `skip` of them pass, `count` times
- * (-1: forever). */
+ * (-1: forever).
+ *
+ * Waits asked of the client: "429" sends retry_after_ms in the body (-1:
+ * none) and a Retry-After header; "status" 429/503 sends one when asked.
+ * "retry_after": the header's seconds (-1: no header; default for 429: the
+ * body's time rounded up), "retry_after_date": true sends it as an HTTP
+ * date that many seconds after the answer's own Date header. */
 #include "config.h"
 
 #include <errno.h>
@@ -71,6 +77,9 @@ static int parse_one(struct json_object *o, struct fault *ft, char **err)
 	ft->skip = get_int(o, "skip", 0);
 	ft->status = (int)get_int(o, "status", ft->kind == FK_AUTH ? 401 : 500);
 	ft->retry_after_ms = (int)get_int(o, "retry_after_ms", 1000);
+	ft->retry_after_s = get_int(o, "retry_after", ft->kind == FK_429 ? -2 : -1);
+	ft->retry_after_date = json_object_object_get_ex(o, "retry_after_date", &v) &&
+			       json_object_get_boolean(v);
 	ft->ms = (int)get_int(o, "ms", ft->kind == FK_HANG ? 30000 : 100);
 	ft->n = (int)get_int(o, "n", 1);
 	if (ft->kind == FK_BODY) {
@@ -160,6 +169,8 @@ static void apply(const struct fault *ft, struct fault_hit *hit)
 		hit->kind = ft->kind;
 		hit->status = ft->status;
 		hit->retry_after_ms = ft->retry_after_ms;
+		hit->retry_after_s = ft->retry_after_s;
+		hit->retry_after_date = ft->retry_after_date;
 		hit->ms = ft->ms;
 		hit->n = ft->n;
 	}

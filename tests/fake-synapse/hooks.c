@@ -63,6 +63,10 @@ void hooks_handle(struct fake *fk, const struct request *rq, const struct route 
 		char *s = stats_json(&fk->stats, fk->world.n_live);
 
 		reply_json(rp, 200, s, strlen(s));
+	} else if (strcmp(rt->arg, "requests") == 0 && !rt->room_id) {
+		char *s = stats_arrivals_json(&fk->stats);
+
+		reply_json(rp, 200, s, strlen(s));
 	} else if (strcmp(rt->arg, "faults") == 0 && post && !rt->room_id) {
 		if (faults_set(&fk->faults, rq->body, rq->body_len, &err) < 0)
 			bad(rp, 400, err);

@@ -18,7 +18,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fake-synapse [--port N] [--bind ADDR] (--fixture FILE | --generate N [--seed S])\n"
 		   "       [--server-name NAME] [--admin-token T] [--user-token T] [--delete-style old|new]\n"
-		   "       [--latency-ms N] [--threads N] [--port-file FILE]\n");
+		   "       [--latency-ms N] [--threads N] [--port-file FILE]\n"
+		   "       fake-synapse --silent [--port N] [--bind ADDR] [--port-file FILE]\n"
+		   "         (accepts connections and never answers)\n");
 }
 
 static int parse_num(const char *s, long lo, long hi, long *out)
@@ -43,6 +45,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "admin-token", required_argument, NULL, 'a' }, { "user-token", required_argument, NULL, 'u' },
 		{ "delete-style", required_argument, NULL, 'd' }, { "latency-ms", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' }, { "port-file", required_argument, NULL, 'o' },
+		{ "silent", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -69,11 +72,12 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		case 'l': if (parse_num(optarg, 0, 600000, &v) < 0) goto bad; cfg->latency_ms = (int)v; break;
 		case 't': if (parse_num(optarg, 1, 1024, &v) < 0) goto bad; cfg->threads = (int)v; break;
 		case 'o': cfg->port_file = optarg; break;
+		case 'S': cfg->silent = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
 		}
 	}
-	if (optind != argc || (!cfg->fixture) == (cfg->generate < 0))
+	if (optind != argc || (!cfg->silent && (!cfg->fixture) == (cfg->generate < 0)))
 		goto bad;
 	return 0;
 bad:
@@ -135,6 +139,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (fk.cfg.silent)
+		return silent_run(&fk, announce);
 	pthread_mutex_init(&fk.lock, NULL);
 	tasks_reset_rng(&fk.tasks, (uint64_t)fs_now_ms() ^ ((uint64_t)getpid() << 32));
 	if (load_world(&fk) < 0)

@@ -279,6 +279,8 @@ static bool fault_reply(const struct fault_hit *hit, struct reply *rp)
 		} else {
 			reply_error(rp, hit->status ? hit->status : 500, "M_UNKNOWN", "Internal server error");
 		}
+		rp->retry_after_s = hit->retry_after_s > 0 ? hit->retry_after_s : 0;
+		rp->retry_after_date = hit->retry_after_date;
 		return true;
 	case FK_429: {
 		struct jw j = { 0 };
@@ -286,12 +288,18 @@ static bool fault_reply(const struct fault_hit *hit, struct reply *rp)
 		jw_obj_open(&j);
 		jw_kstr(&j, "errcode", "M_LIMIT_EXCEEDED");
 		jw_kstr(&j, "error", "Too Many Requests");
-		jw_kint(&j, "retry_after_ms", hit->retry_after_ms);
+		if (hit->retry_after_ms >= 0)
+			jw_kint(&j, "retry_after_ms", hit->retry_after_ms);
 		jw_obj_close(&j);
 		reply_jw(rp, 429, &j);
-		rp->retry_after_s = (hit->retry_after_ms + 999) / 1000;
-		if (rp->retry_after_s < 1)
-			rp->retry_after_s = 1;
+		if (hit->retry_after_s == -2) {
+			rp->retry_after_s = (hit->retry_after_ms + 999) / 1000;
+			if (rp->retry_after_s < 1)
+				rp->retry_after_s = 1;
+		} else {
+			rp->retry_after_s = hit->retry_after_s > 0 ? hit->retry_after_s : 0;
+		}
+		rp->retry_after_date = hit->retry_after_date;
 		return true;
 	}
 	case FK_RESET: rp->reset = true; return true;

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fake.h"
 
@@ -139,6 +141,7 @@ struct conn_ctx {
 	struct fbuf body;
 	bool has_body;
 	bool decided, delayed, counted;
+	int64_t arrived_ms;   /* CLOCK_MONOTONIC, when the request was whole */
 	struct request rq;
 	struct route rt;
 	struct fault_hit hit;
@@ -221,6 +224,16 @@ static void body_free(void *cls)
 	free(b);
 }
 
+static void http_date(time_t t, struct MHD_Response *resp, const char *header)
+{
+	struct tm tm;
+	char date[64];
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	MHD_add_response_header(resp, header, date);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 {
 	struct MHD_Response *resp;
@@ -251,21 +264,20 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 				"GET, HEAD, POST, PUT, DELETE, OPTIONS");
 	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
 				"X-Requested-With, Content-Type, Authorization, Date");
-	if (rp->date_offset_s) {
+	if (rp->date_offset_s || (rp->retry_after_s > 0 && rp->retry_after_date)) {
 		/* A server whose clock is off (RFC 9110 IMF-fixdate); MHD adds no
-		 * Date of its own once the response has one. */
+		 * Date of its own once the response has one. A Retry-After date
+		 * is counted from this Date, from one reading of the clock. */
 		time_t t = time(NULL) + (time_t)rp->date_offset_s;
-		struct tm tm;
-		char date[64];
 
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		MHD_add_response_header(resp, "Date", date);
+		http_date(t, resp, "Date");
+		if (rp->retry_after_s > 0 && rp->retry_after_date)
+			http_date(t + (time_t)rp->retry_after_s, resp, "Retry-After");
 	}
-	if (rp->retry_after_s > 0) {
-		char s[16];
+	if (rp->retry_after_s > 0 && !rp->retry_after_date) {
+		char s[32];
 
-		snprintf(s, sizeof(s), "%d", rp->retry_after_s);
+		snprintf(s, sizeof(s), "%lld", (long long)rp->retry_after_s);
 		MHD_add_response_header(resp, "Retry-After", s);
 	}
 	ret = MHD_queue_response(conn, (unsigned)rp->status, resp);
@@ -278,6 +290,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 static void decide(struct fake *fk, struct conn_ctx *c)
 {
 	c->decided = true;
+	c->arrived_ms = fs_mono_ms();
 	route_parse(&c->rq, &c->rt);
 	if (c->rt.fake_hook)
 		return;
@@ -298,8 +311,12 @@ static enum MHD_Result answer(struct fake *fk, struct MHD_Connection *conn, stru
 
 	c->rq.body = c->body.data;
 	c->rq.body_len = c->body.len;
-	if (c->hit.kind == FK_RESET)
+	if (c->hit.kind == FK_RESET) {
+		pthread_mutex_lock(&fk->lock);
+		stats_arrival(&fk->stats, c->arrived_ms, c->rt.ep, 0);
+		pthread_mutex_unlock(&fk->lock);
 		return MHD_NO; /* close without answering */
+	}
 	pthread_mutex_lock(&fk->lock);
 	if (c->rt.fake_hook)
 		hooks_handle(fk, &c->rq, &c->rt, &rp);
@@ -312,6 +329,11 @@ static enum MHD_Result answer(struct fake *fk, struct MHD_Connection *conn, stru
 	}
 	rp.truncate = c->hit.kind == FK_TRUNCATE;
 	rp.date_offset_s = c->hit.date_offset_s;
+	if (c->counted) {
+		pthread_mutex_lock(&fk->lock);
+		stats_arrival(&fk->stats, c->arrived_ms, c->rt.ep, rp.status);
+		pthread_mutex_unlock(&fk->lock);
+	}
 	ret = send_reply(conn, &rp);
 	free(rp.body);
 	return ret;
@@ -444,4 +466,78 @@ void server_stop(struct fake *fk, struct MHD_Daemon *d)
 	MHD_stop_daemon(d);
 	delayq_free(fk->delayq);
 	fk->delayq = NULL;
+}
+
+/* ---- --silent: a homeserver that accepts and never answers ---- */
+
+struct silent {
+	int fd;
+	int *held;
+	size_t n, cap;
+	pthread_t thread;
+};
+
+static void *silent_main(void *arg)
+{
+	struct silent *sl = arg;
+
+	for (;;) {
+		int c = accept4(sl->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL; /* shut down */
+		}
+		/* Held open, never read, never answered: the request sits in
+		 * the kernel's buffer, as with a server stuck before reading. */
+		if (sl->n == sl->cap) {
+			sl->cap = sl->cap ? sl->cap * 2 : 64;
+			sl->held = fs_xrealloc(sl->held, sl->cap * sizeof(*sl->held));
+		}
+		sl->held[sl->n++] = c;
+	}
+}
+
+int silent_run(struct fake *fk, int (*announce)(const struct fake *fk, int port))
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct silent sl = { .fd = -1 };
+	sigset_t set;
+	bool v6;
+	int sig, rc = 1;
+
+	if (bind_addr(fk->cfg.bind, fk->cfg.port, &ss, &v6) < 0) {
+		fprintf(stderr, "fake-synapse: bad --bind address %s\n", fk->cfg.bind);
+		return 1;
+	}
+	sl.fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sl.fd < 0 || bind(sl.fd, (struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6)
+								  : sizeof(struct sockaddr_in)) < 0 ||
+	    listen(sl.fd, 128) < 0 || getsockname(sl.fd, (struct sockaddr *)&ss, &len) < 0) {
+		fprintf(stderr, "fake-synapse: cannot listen on %s:%d: %s\n", fk->cfg.bind, fk->cfg.port,
+			strerror(errno));
+		goto out;
+	}
+	if (pthread_create(&sl.thread, NULL, silent_main, &sl) != 0)
+		goto out;
+	if (announce(fk, ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				  : ((struct sockaddr_in *)&ss)->sin_port)) == 0) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		while (sigwait(&set, &sig) != 0)
+			;
+		rc = 0;
+	}
+	shutdown(sl.fd, SHUT_RDWR);
+	pthread_join(sl.thread, NULL);
+out:
+	if (sl.fd >= 0)
+		close(sl.fd);
+	for (size_t i = 0; i < sl.n; i++)
+		close(sl.held[i]);
+	free(sl.held);
+	return rc;
 }

@@ -24,6 +24,33 @@ void stats_count(struct stats *s, enum endpoint e)
 	s->requests[e < EP_COUNT ? e : EP_OTHER]++;
 }
 
+void stats_arrival(struct stats *s, int64_t mono_ms, enum endpoint e, int status)
+{
+	if (s->n_arrivals < ARRIVALS_MAX)
+		s->arrivals[s->n_arrivals++] = (struct arrival){ mono_ms, e, status };
+}
+
+/* {"requests":[{"t":mono_ms,"endpoint":"members","status":429},...]}:
+ * in the order they were answered; t is when each arrived. */
+char *stats_arrivals_json(const struct stats *s)
+{
+	struct jw j = { 0 };
+
+	jw_obj_open(&j);
+	jw_key(&j, "requests");
+	jw_arr_open(&j);
+	for (size_t i = 0; i < s->n_arrivals; i++) {
+		jw_obj_open(&j);
+		jw_kint(&j, "t", s->arrivals[i].mono_ms);
+		jw_kstr(&j, "endpoint", endpoint_name(s->arrivals[i].ep));
+		jw_kint(&j, "status", s->arrivals[i].status);
+		jw_obj_close(&j);
+	}
+	jw_arr_close(&j);
+	jw_obj_close(&j);
+	return jw_finish(&j, NULL);
+}
+
 void stats_delete(struct stats *s, const char *room_id, const char *body_json)
 {
 	struct delete_count *d = NULL;
@@ -83,6 +110,7 @@ void stats_reset(struct stats *s)
 	free(s->deletes);
 	s->deletes = NULL;
 	s->n_deletes = 0;
+	s->n_arrivals = 0;
 	memset(s->requests, 0, sizeof(s->requests));
 	s->max_concurrent = s->in_flight;
 }
