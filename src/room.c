@@ -63,6 +63,8 @@ void room_facts_clear(struct room_facts *f)
 	free(f->creator);
 	free(f->room_type);
 	free(f->encryption);
+	free(f->join_rule);
+	free(f->room_version);
 	free(f->row_problem);
 	fact_time_clear(&f->last_activity);
 	fact_time_clear(&f->created);
@@ -71,7 +73,9 @@ void room_facts_clear(struct room_facts *f)
 	memset(f, 0, sizeof(*f));
 	f->joined_members = -1;
 	f->joined_local_members = -1;
+	f->state_events = -1;
 	f->is_public = TRI_UNKNOWN;
+	f->is_federatable = TRI_UNKNOWN;
 }
 
 bool room_id_valid(const char *s)

@@ -35,6 +35,7 @@ struct state {
 	size_t n_cands;
 	struct state_delete *dels;
 	size_t n_dels;
+	bool readonly;          /* state_open_readonly: never written */
 };
 
 static const char *const phase_names[] = {
@@ -327,6 +328,36 @@ fail:
 	return r;
 }
 
+int state_open_readonly(const char *path, struct state **out, char *why, size_t whylen)
+{
+	struct state *s = xcalloc(1, sizeof(*s));
+	char *data = NULL, err[200];
+	size_t len = 0;
+	int r;
+
+	s->path = xstrdup(path);
+	s->lock_path = xasprintf("%s.lock", path);
+	s->lock_fd = -1;
+	s->readonly = true;
+	why[0] = '\0';
+	r = file_read_capped(path, STATE_MAX_SIZE, &data, &len);
+	if (r == -ENOENT) {
+		r = 0;
+	} else if (r < 0) {
+		snprintf(why, whylen, "%s: cannot be read: %s", path, strerror(-r));
+	} else if (load_json(s, data, len, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "%s: %s", path, err);
+		r = -EBADMSG;
+	}
+	free(data);
+	if (r < 0) {
+		state_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
 void state_close(struct state *s)
 {
 	if (!s)
@@ -387,6 +418,8 @@ int state_save(struct state *s, int64_t now_ms)
 	struct buf b = { 0 };
 	int r;
 
+	if (s->readonly)
+		return -EROFS;
 	expire_completed(s, now_ms);
 	buf_printf(&b, "{\n  \"version\": %d,\n  \"candidates\": {", STATE_VERSION);
 	for (size_t i = 0; i < s->n_cands; i++) {
