@@ -219,7 +219,7 @@ static void trace_protection(struct decide_trace *t, enum protection which, cons
 		snprintf(value, sizeof(value), "room id %s", f->room_id);
 		break;
 	case PROT_RESOLVED:
-		snprintf(want, sizeof(want), "the room ids of the exact aliases (%zu resolved)",
+		snprintf(want, sizeof(want), "the room ids its exact aliases resolve to (%zu)",
 			 ctx->n_protected_ids);
 		snprintf(value, sizeof(value), "room id %s", f->room_id);
 		break;

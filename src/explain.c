@@ -335,10 +335,9 @@ static const char *result_word(enum trace_result r, bool protection)
 
 static void render_item(struct buf *b, const struct trace_item *it, bool protection, const char *indent)
 {
-	buf_printf(b, "%s%-8s %-27s %s", indent, result_word(it->result, protection), it->key,
-		   protection ? "" : "wants ");
+	buf_printf(b, "%s%-8s %-27s ", indent, result_word(it->result, protection), it->key);
 	put_text(b, it->want);
-	buf_puts(b, protection ? "; the room: " : "; the room: ");
+	buf_puts(b, "; room: ");
 	put_text(b, it->value);
 	buf_putc(b, '\n');
 }
@@ -415,6 +414,12 @@ static void render_verdict(const struct explanation *x, struct buf *b)
 		buf_puts(b, "  (a plain keep is written to the records only with records.all_rooms: true)\n");
 	if (!v || v->kind != VERDICT_DELETE)
 		return;
+	if (x->held || x->outcome == OUTCOME_REFUSED || x->outcome == OUTCOME_CHANGED ||
+	    x->outcome == OUTCOME_KEPT_UNKNOWN) {
+		buf_puts(b, "  candidate:    ");
+		put_text(b, v->reason);
+		buf_putc(b, '\n');
+	}
 	buf_printf(b, "  size guard:   %s\n", x->size_text);
 	buf_printf(b, "  grace period: %s\n", x->grace_text);
 	if (x->verified) {

@@ -856,6 +856,12 @@ START_TEST(test_summary_row_conditions)
 	ck_assert_msg(strstr(s, "Size guard:  none (delete.max_state_events is not set"), "%s", s);
 	free(s);
 	policy_free(p);
+
+	/* the shipped example sets the suggested size guard */
+	ck_assert_int_eq(policy_load(TOP_SRCDIR "/etc/policy.yaml", &p, NULL), 0);
+	ck_assert(p->delete.has_max_state_events);
+	ck_assert_uint_eq(p->delete.max_state_events, 1000);
+	policy_free(p);
 }
 END_TEST
 
