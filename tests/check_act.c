@@ -577,6 +577,23 @@ START_TEST(test_plan_hold_records_nothing)
 }
 END_TEST
 
+/* A first sighting at time 0 is a time like any other, not "never". */
+START_TEST(test_grace_first_seen_at_zero)
+{
+	const int64_t days[] = { 300 };
+	struct candidate *c = make(days, 1);
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 10);
+
+	policy.delete.grace_period = 86400;
+	state_candidate_seen(s, "!0:x", 0);
+	ck_assert(!act_plan_hold(&ctx, c, NOW_MS));
+	ck_assert_int_eq(c->outcome, OUTCOME_KEPT);
+	state_close(s);
+	free_all(c, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("act");
@@ -600,6 +617,7 @@ int main(void)
 	tcase_add_test(tp, test_plan_size_guard);
 	tcase_add_test(tp, test_too_large);
 	tcase_add_test(tp, test_plan_hold_records_nothing);
+	tcase_add_test(tp, test_grace_first_seen_at_zero);
 	suite_add_tcase(su, tp);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

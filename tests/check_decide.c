@@ -54,6 +54,7 @@ struct decide_case {
 	unsigned want_need;
 	const char *want_reason;   /* substring of the reason, or NULL */
 	bool public_unprotected;   /* protect.public: false */
+	bool no_name_protections;  /* no protect.names, no protect.aliases */
 };
 
 static const struct rule R_ABANDONED = {
@@ -252,6 +253,8 @@ static const struct decide_case cases[] = {
 	  VERDICT_DELETE, "abandoned", 0, NULL },
 	{ "record rule: no state asked for", { R_MEMBERS_1_3 }, 1, ROOM(.prior_state = FACT_UNFETCHED),
 	  VERDICT_RECORD, "few", 0, NULL },
+	{ "no name or alias protections: no state asked for", { R_ABANDONED }, 1,
+	  ROOM(OLD_EMPTY, .prior_state = FACT_UNFETCHED), VERDICT_DELETE, "abandoned", 0, NULL, false, true },
 	/* join_rule: one of the values listed; null (hidden once no local
 	 * member is left) is doubt; a value not listed is a plain no */
 	{ "join_rule: invite is listed", { R_JOIN }, 1, ROOM(.join_rule = "invite"), VERDICT_RECORD, "closed", 0,
@@ -334,8 +337,8 @@ static void make_policy(struct policy *p, const struct decide_case *c)
 
 	memset(p, 0, sizeof(*p));
 	p->protect.rooms = (struct string_list){ rooms, 1 };
-	p->protect.aliases = (struct string_list){ aliases, 2 };
-	p->protect.names = (struct string_list){ names, 1 };
+	p->protect.aliases = (struct string_list){ aliases, c->no_name_protections ? 0 : 2 };
+	p->protect.names = (struct string_list){ names, c->no_name_protections ? 0 : 1 };
 	p->protect.creators = (struct string_list){ creators, 1 };
 	p->protect.is_public = !c->public_unprotected;
 	p->protect.spaces = true;
@@ -754,6 +757,86 @@ START_TEST(test_skew_boundary)
 	f.created.ms = NOW + CLOCK_SKEW_MS + 1;
 	decide_room(&ctx, &f, &v);
 	ck_assert_int_eq(v.kind, VERDICT_KEEP_UNKNOWN);
+
+	/* the explanation says the same at the boundary */
+	{
+		struct decide_trace t = { 0 };
+
+		ctx.trace = &t;
+		f.created.ms = NOW + CLOCK_SKEW_MS;
+		decide_room(&ctx, &f, &v);
+		ck_assert_int_eq(t.rules[0].items[0].result, TRACE_HOLDS);
+		ck_assert_msg(strstr(t.rules[0].items[0].value, "0 days ago ("), "%s", t.rules[0].items[0].value);
+		f.created.ms = NOW + CLOCK_SKEW_MS + 1;
+		decide_room(&ctx, &f, &v);
+		ck_assert_int_eq(t.rules[0].items[0].result, TRACE_UNKNOWN);
+		ck_assert_msg(strstr(t.rules[0].items[0].value, "in the future (300 s ahead)"), "%s",
+			      t.rules[0].items[0].value);
+		decide_trace_free(&t);
+	}
+}
+END_TEST
+
+/* The texts a run and an explanation show, exactly. */
+START_TEST(test_reason_and_trace_texts)
+{
+	struct decide_case c = { .rules = { R_ABANDONED }, .n_rules = 1 };
+	struct decide_context ctx = { .now_ms = NOW };
+	struct decide_trace t = { 0 };
+	struct policy p;
+	struct room_facts f;
+	struct verdict v;
+
+	make_policy(&p, &c);
+	ctx.policy = &p;
+	ctx.trace = &t;
+	make_facts(&f, &(struct room_spec)ROOM(OLD_EMPTY, .name = "n", .alias = "#n:test.local"));
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(v.reason, "rule abandoned: 0 local members, inactive for 400 days (>= 90d)");
+	ck_assert_str_eq(t.rules[0].items[0].want, "max 0");
+	ck_assert_str_eq(t.rules[0].items[0].value, "0");
+	ck_assert_str_eq(t.rules[0].items[1].want, "at least 90d ago");
+	ck_assert_msg(strncmp(t.rules[0].items[1].value, "400 days ago (", 14) == 0, "%s", t.rules[0].items[1].value);
+	f.joined_local_members = -1;
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(t.rules[0].items[0].value, "unknown");
+	ck_assert_int_eq(t.rules[0].items[0].result, TRACE_UNKNOWN);
+
+	c.rules[0] = R_OLD;
+	make_policy(&p, &c);
+	make_facts(&f, &(struct room_spec)ROOM(.created_state = FACT_KNOWN, .created_days_ago = 31));
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(v.reason, "rule old: created 31 days ago (>= 30d)");
+
+	/* yes/no conditions: what is wanted, what the room is */
+	c.rules[0] = R_PUBLIC;
+	c.public_unprotected = true;
+	make_policy(&p, &c);
+	make_facts(&f, &(struct room_spec)ROOM(.is_public = TRI_TRUE));
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(t.rules[0].items[1].key, "public");
+	ck_assert_str_eq(t.rules[0].items[1].want, "true");
+	ck_assert_str_eq(t.rules[0].items[1].value, "true");
+	c.rules[0] = R_NOT_FEDERATED;
+	make_policy(&p, &c);
+	make_facts(&f, &(struct room_spec)ROOM(.federatable = TRI_TRUE));
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(t.rules[0].items[0].want, "false");
+	ck_assert_str_eq(t.rules[0].items[0].value, "true");
+	make_facts(&f, &(struct room_spec)ROOM(.federatable = TRI_UNKNOWN));
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(t.rules[0].items[0].value, "unknown");
+	ck_assert_str_eq(t.protections[5].key, "protect.public");
+	ck_assert_str_eq(t.protections[5].want, "off");
+
+	/* an empty protection list, and one that is not */
+	p.protect.creators.n = 0;
+	decide_room(&ctx, &f, &v);
+	ck_assert_str_eq(t.protections[4].key, "protect.creators");
+	ck_assert_str_eq(t.protections[4].want, "(none)");
+	ck_assert_str_eq(t.protections[3].want, "Incident *");
+	ck_assert_str_eq(t.protections[2].want, "#announce:test.local, #support-*:test.local");
+	decide_trace_free(&t);
 }
 END_TEST
 
@@ -768,6 +851,10 @@ START_TEST(test_inactive_days)
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), 412);
 	f.last_activity.ms = NOW + 60 * 1000;
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), 0);
+	f.last_activity.ms = NOW + CLOCK_SKEW_MS;   /* within the skew: now */
+	ck_assert_int_eq(decide_inactive_days(&f, NOW), 0);
+	f.last_activity.ms = NOW + CLOCK_SKEW_MS + 1;
+	ck_assert_int_eq(decide_inactive_days(&f, NOW), -1);
 	f.last_activity.ms = NOW + 10 * DAY;
 	ck_assert_int_eq(decide_inactive_days(&f, NOW), -1);
 }
@@ -785,6 +872,7 @@ int main(void)
 	tcase_add_test(tc, test_trace_shows_skipped_conditions);
 	tcase_add_test(tc, test_explain_delete_plan);
 	tcase_add_test(tc, test_skew_boundary);
+	tcase_add_test(tc, test_reason_and_trace_texts);
 	tcase_add_test(tc, test_inactive_days);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
