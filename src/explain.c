@@ -161,13 +161,27 @@ void explain_conclude(struct explanation *x)
 
 /* ---- the text -------------------------------------------------------------- */
 
-/* Text that came from the server, made safe for a terminal. */
+/* Text that may come from the server (names, aliases, ids), made safe for
+ * a terminal: control characters as \xNN, cut after 200 bytes. Quotes stay
+ * as they are: nothing here is quoted. */
 static void put_text(struct buf *b, const char *s)
 {
-	if (!s)
+	size_t n = 0;
+
+	if (!s) {
 		buf_puts(b, "null");
-	else
-		report_append_printable(b, s, 200);
+		return;
+	}
+	for (; *s && n < 200; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	if (*s)
+		buf_puts(b, "...");
 }
 
 static void source_line(struct buf *b, const char *source)

@@ -567,8 +567,7 @@ START_TEST(test_explain_agrees_with_the_run)
 	buf_printf(&want, "Verdict of the next run: %s", report_outcome_name(x.outcome));
 	if (run.rule && x.outcome != OUTCOME_KEPT && x.outcome != OUTCOME_PROTECTED)
 		buf_printf(&want, " (rule %s)", run.rule->name);
-	buf_puts(&want, "\n  ");
-	report_append_printable(&want, run.reason, 200);
+	buf_printf(&want, "\n  %s", run.reason); /* no control characters in the table */
 	ck_assert_msg(strstr(text.data, want.data), "%s: the explanation lacks \"%s\":\n%s", c->what, want.data,
 		      text.data);
 	for (size_t i = 0; i < c->n_rules && !c->room.row_problem; i++) {
@@ -738,6 +737,45 @@ START_TEST(test_explain_delete_plan)
 }
 END_TEST
 
+/* Names and aliases come from remote users: a control character must not
+ * reach the terminal (an escape sequence could forge lines). */
+START_TEST(test_explain_escapes_server_text)
+{
+	struct decide_case c = { .rules = { R_NAME }, .n_rules = 1 };
+	struct decide_context ctx = { .now_ms = NOW };
+	struct decide_trace trace = { 0 };
+	struct explanation x = { 0 };
+	struct buf text = { 0 };
+	struct policy p;
+	struct room_facts f;
+	struct verdict v;
+
+	make_policy(&p, &c);
+	p.path = (char *)"p.yaml";
+	ctx.policy = &p;
+	ctx.trace = &trace;
+	make_facts(&f, &(struct room_spec)ROOM(.name = "test \x1b[2J\r\nVerdict of the next run: kept \"x\"",
+					       .creator = "@a\x07:test.local"));
+	decide_room(&ctx, &f, &v);
+	ck_assert_int_eq(v.kind, VERDICT_RECORD);
+	x = (struct explanation){ .policy = &p, .room_id = f.room_id, .now_ms = NOW, .found = true, .facts = &f,
+				  .trace = &trace, .verdict = &v, .dry_run = true, .members_total = -1 };
+	explain_conclude(&x);
+	explain_render(&x, &text);
+	for (size_t i = 0; i < text.len; i++)
+		ck_assert_msg((unsigned char)text.data[i] >= 0x20 || text.data[i] == '\n', "control byte %02x at %zu",
+			      (unsigned char)text.data[i], i);
+	ck_assert_msg(strstr(text.data, "    name                   test \\x1b[2J\\x0d\\x0aVerdict of the next run: "
+			     "kept \"x\"\n"), "%s", text.data);
+	ck_assert_msg(strstr(text.data, "@a\\x07:test.local"), "%s", text.data);
+	/* one verdict line only: the forged one stays inside the name's line */
+	ck_assert_ptr_null(strstr(strstr(text.data, "Verdict of the next run: recorded") + 1,
+				  "\nVerdict of the next run"));
+	buf_free(&text);
+	decide_trace_free(&trace);
+}
+END_TEST
+
 START_TEST(test_skew_boundary)
 {
 	/* Within 5 minutes in the future counts as now; beyond is doubt. */
@@ -873,6 +911,7 @@ int main(void)
 	tcase_add_test(tc, test_explain_delete_plan);
 	tcase_add_test(tc, test_skew_boundary);
 	tcase_add_test(tc, test_reason_and_trace_texts);
+	tcase_add_test(tc, test_explain_escapes_server_text);
 	tcase_add_test(tc, test_inactive_days);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
