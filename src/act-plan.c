@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The plan of a run's deletes, before any request (DESIGN.md §6.5): the
- * order, the breaker, the truncated listing, the state history, the grace
- * period and max_per_run. Pure but for the state file's sightings. */
+ * order, the breaker, the truncated listing, the state history, the size
+ * guard, the grace period and max_per_run. Pure but for the state file's
+ * sightings. */
 #include "config.h"
 
 #include <math.h>
@@ -233,6 +234,37 @@ void act_set_capped(const struct act_context *ctx, struct candidate *c)
 			      ctx->policy->delete.max_per_run);
 }
 
+bool act_too_large(const struct policy *p, const struct room_facts *f, char *why, size_t len)
+{
+	if (!p->delete.has_max_state_events)
+		return false;
+	if (f->state_events < 0) {
+		snprintf(why, len, "state_events unknown, so delete.max_state_events (%u) cannot be checked: "
+			 "delete it by hand or with --apply", p->delete.max_state_events);
+		return true;
+	}
+	if (f->state_events <= (int64_t)p->delete.max_state_events)
+		return false;
+	snprintf(why, len, "%lld state events, larger than delete.max_state_events (%u): delete it by hand "
+		 "or with --apply", (long long)f->state_events, p->delete.max_state_events);
+	return true;
+}
+
+static bool plan_size(const struct act_context *ctx, struct candidate *c)
+{
+	char why[REASON_MAX];
+
+	if (ctx->apply_mode || !act_too_large(ctx->policy, &c->facts, why, sizeof(why)))
+		return false;
+	candidate_set_outcome(c, OUTCOME_DEFERRED, "%s", why);
+	return true;
+}
+
+bool act_plan_hold(const struct act_context *ctx, struct candidate *c, int64_t now_ms)
+{
+	return plan_history(ctx, c) || plan_size(ctx, c) || act_plan_grace(ctx, c, now_ms);
+}
+
 void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int64_t now_ms,
 	      struct act_result *res)
 {
@@ -254,7 +286,7 @@ void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int6
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].outcome != OUTCOME_KEPT)
 			continue; /* settled before the plan (a resumed delete) */
-		if (plan_history(ctx, &c[i]) || act_plan_grace(ctx, &c[i], now_ms))
+		if (act_plan_hold(ctx, &c[i], now_ms))
 			continue;
 		if (chosen >= max) {
 			act_set_capped(ctx, &c[i]);

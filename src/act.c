@@ -587,6 +587,40 @@ static void send_delete(struct task *t)
 
 /* --- re-verification --- */
 
+/* The size guard once more on the size the details give now (a room can
+ * grow after the scan). A scheduled run holds a room that is too large
+ * back; --apply deletes it, since a person chose it, but says how large it
+ * is. Returns true when the task is finished. */
+static bool verified_too_large(struct task *t, const struct room_facts *fresh)
+{
+	struct act *a = t->act;
+	const struct policy *p = a->ctx->policy;
+	char why[REASON_MAX], *fields[2];
+
+	if (fresh->state_events >= 0)
+		t->c->facts.state_events = fresh->state_events;
+	if (!act_too_large(p, &t->c->facts, why, sizeof(why)))
+		return false;
+	if (!a->ctx->apply_mode) {
+		task_finish(t, OUTCOME_DEFERRED, "re-verified: %s", why);
+		return true;
+	}
+	fields[0] = xasprintf("ROOM_ID=%s", room_of(t));
+	fields[1] = xasprintf("STATE_EVENTS=%lld", (long long)t->c->facts.state_events);
+	if (t->c->facts.state_events < 0)
+		log_event(LOG_NOTICE, NULL, (const char *const *)fields, ARRAY_SIZE(fields),
+			  "%s: the number of state events is unknown (delete.max_state_events %u): %s as --apply asked",
+			  room_of(t), p->delete.max_state_events, a->ctx->dry_run ? "would be deleted" : "deleting it");
+	else
+		log_event(LOG_NOTICE, NULL, (const char *const *)fields, ARRAY_SIZE(fields),
+			  "%s: %lld state events, larger than delete.max_state_events (%u): %s as --apply asked; "
+			  "Synapse may need long for it", room_of(t), (long long)t->c->facts.state_events,
+			  p->delete.max_state_events, a->ctx->dry_run ? "would be deleted" : "deleting it");
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(fields[i]);
+	return false;
+}
+
 static void on_verified(void *ud, enum verify_result r, const char *why, const struct room_facts *fresh)
 {
 	struct task *t = ud;
@@ -604,6 +638,8 @@ static void on_verified(void *ud, enum verify_result r, const char *why, const s
 		fact_time_copy(&f->last_activity, &fresh->last_activity);
 	switch (r) {
 	case VERIFY_OK:
+		if (verified_too_large(t, fresh))
+			return;
 		if (a->ctx->dry_run)
 			task_finish(t, OUTCOME_WOULD_DELETE, "re-verified: %s", why);
 		else if (a->no_more)

@@ -96,12 +96,25 @@ bool act_plan_grace(const struct act_context *ctx, struct candidate *c, int64_t 
 /* CAPPED by max_per_run, with the reason. */
 void act_set_capped(const struct act_context *ctx, struct candidate *c);
 /* Applies the ordering, the breaker, the truncated-listing rule, the
- * forbid_deletes and state history checks, the grace period (recording
- * first sightings unless apply_mode) and max_per_run, in that order. Each
+ * forbid_deletes and state history checks, the size guard (not in
+ * apply_mode), the grace period (recording first sightings unless
+ * apply_mode) and max_per_run, in that order. Each
  * candidate whose outcome is still OUTCOME_KEPT ("undecided") gets
  * REFUSED, CHANGED, DEFERRED, CAPPED or WOULD_DELETE ("to delete"), with
  * the reason. Emits nothing. */
 void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int64_t now_ms,
 	      struct act_result *res);
+/* The part of the plan that looks at one candidate alone, in this order:
+ * an earlier delete in the state file (CHANGED or DEFERRED), the size
+ * guard (DEFERRED; not in apply_mode), the grace period (DEFERRED; not in
+ * apply_mode; reads first sightings, records none). True when it holds the
+ * candidate back, with the outcome and reason set. ctx->state must be set.
+ * act_plan uses it for each candidate; --explain for its one room. */
+bool act_plan_hold(const struct act_context *ctx, struct candidate *c, int64_t now_ms);
+/* The size guard (delete.max_state_events, issue 14): true, with why, when
+ * the room has more state events than the policy lets an unattended run
+ * delete, or its size is unknown while the guard is set. A big delete holds
+ * one of Synapse's 5 task slots for hours (API.md). */
+bool act_too_large(const struct policy *p, const struct room_facts *f, char *why, size_t len);
 
 #endif

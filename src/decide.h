@@ -40,6 +40,48 @@ struct verdict {
 	char reason[256];
 };
 
+/* An explanation of one decision (--explain, issue 14): decide_room fills
+ * it as it decides, from the same evaluation, so an explanation and a run
+ * cannot disagree. It also evaluates, for the reader, the protections and
+ * rules a run would not have looked at (reached false). */
+enum trace_result {
+	TRACE_HOLDS,    /* the protection or condition holds */
+	TRACE_FAILS,    /* certainly not */
+	TRACE_UNKNOWN,  /* a fact is unknown or in the future: doubt, never a match */
+	TRACE_NEEDED,   /* a costly fact that was not fetched */
+};
+
+struct trace_item {
+	char key[40];             /* "joined_local_members", "protect.names" */
+	char want[160];           /* what the policy asks: "max 0", "at least 90d" */
+	char value[240];          /* the room's fact, with server text unescaped */
+	enum trace_result result;
+};
+
+struct trace_rule {
+	const struct rule *rule;
+	struct trace_item *items; /* its conditions, in the order decide checks them */
+	size_t n_items;
+	enum trace_result result; /* HOLDS: every condition holds */
+	bool reached;             /* a run evaluates it: nothing before it decided */
+};
+
+struct decide_trace {
+	/* Set when the list row was unusable: nothing else was evaluated. */
+	bool row_unusable;
+	struct trace_item *protections; /* every protection, in order */
+	size_t n_protections;
+	/* The name and alias protections against the state before the last
+	 * leave, when a delete verdict needed them (NEED_PRIOR_STATE). */
+	bool prior_checked;
+	struct trace_item *prior;
+	size_t n_prior;
+	struct trace_rule *rules;       /* every rule, in order */
+	size_t n_rules;
+};
+
+void decide_trace_free(struct decide_trace *t);
+
 struct decide_context {
 	const struct policy *policy;
 	int64_t now_ms;
@@ -49,6 +91,9 @@ struct decide_context {
 	/* When set, the one rule evaluated instead of the policy's list (the
 	 * re-verification of an --apply row, which names its rule). */
 	const struct rule *only_rule;
+	/* --explain: filled by decide_room when set (freed and refilled by
+	 * each call). NULL in a run. */
+	struct decide_trace *trace;
 };
 
 void decide_room(const struct decide_context *ctx, const struct room_facts *f, struct verdict *out);

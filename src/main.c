@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "exit-codes.h"
+#include "explain.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -27,6 +28,7 @@
 struct options {
 	const char *policy_path;
 	const char *apply_csv;
+	const char *explain_room;
 	enum log_target log_target;
 	bool once;
 	bool dry_run;
@@ -43,6 +45,7 @@ static void print_help(FILE *f)
 		"  -c, --config=FILE       policy file (default " DEFAULT_POLICY ")\n"
 		"      --once              one run now, then exit (default: run as a daemon)\n"
 		"      --apply=FILE        delete the rooms still listed in a reviewed candidates CSV\n"
+		"      --explain=ROOM_ID   explain what the next run would do with one room, and why\n"
 		"  -n, --dry-run           decide and record, delete nothing (overrides the policy)\n"
 		"      --check-config      validate the policy, print a summary, exit\n"
 		"      --log-target=TARGET auto (default), journal or console\n"
@@ -58,11 +61,12 @@ static void print_help(FILE *f)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_ONCE = 256, OPT_APPLY, OPT_CHECK, OPT_LOG_TARGET };
+	enum { OPT_ONCE = 256, OPT_APPLY, OPT_EXPLAIN, OPT_CHECK, OPT_LOG_TARGET };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "apply", required_argument, NULL, OPT_APPLY },
+		{ "explain", required_argument, NULL, OPT_EXPLAIN },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "log-target", required_argument, NULL, OPT_LOG_TARGET },
@@ -83,6 +87,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_APPLY:
 			o->apply_csv = optarg;
+			break;
+		case OPT_EXPLAIN:
+			o->explain_room = optarg;
 			break;
 		case 'n':
 			o->dry_run = true;
@@ -116,6 +123,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->once && o->apply_csv) {
 		fprintf(stderr, "synapse-janitor: --once and --apply cannot be combined\n");
+		return -EINVAL;
+	}
+	if (o->explain_room && (o->once || o->apply_csv || o->check_config)) {
+		fprintf(stderr, "synapse-janitor: --explain cannot be combined with --once, --apply or --check-config\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -230,6 +241,34 @@ static int check_run_user(const struct policy *p, char **argv)
 	return -EPERM;
 }
 
+/* --explain ROOM: read-only; prints for a person on standard output. */
+static int explain_one(const struct options *o, const struct policy *p)
+{
+	struct explain_options eo = {
+		.policy = p,
+		.room_id = o->explain_room,
+		.force_dry_run = o->dry_run,
+		.should_stop = one_run_should_stop,
+	};
+	char err[512], *token = NULL;
+	int code;
+
+	if (!room_id_valid(o->explain_room)) {
+		fprintf(stderr, "synapse-janitor: --explain: '%s' is not a room id (expected '!' and up to 254 "
+			"more bytes without spaces or control characters)\n", o->explain_room);
+		return EXIT_USAGE;
+	}
+	if (token_read(p, &token, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	eo.token = token;
+	catch_stop_signals();
+	code = explain_room(&eo, stdout);
+	token_free(token);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .policy_path = DEFAULT_POLICY, .log_target = LOG_TARGET_AUTO };
@@ -243,7 +282,8 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
-	log_init(o.check_config ? LOG_TARGET_CONSOLE : o.log_target, o.verbose);
+	/* --check-config and --explain talk to a person: never to the journal. */
+	log_init(o.check_config || o.explain_room ? LOG_TARGET_CONSOLE : o.log_target, o.verbose);
 	if (load_policy(o.policy_path, &p) < 0)
 		return EXIT_USAGE;
 	if (o.check_config) {
@@ -251,6 +291,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		run_warn_token_exposure(p);
 		code = EXIT_OK;
+	} else if (o.explain_room) {
+		code = explain_one(&o, p);
 	} else if (check_run_user(p, argv) < 0) {
 		code = EXIT_USAGE;
 	} else if (o.once || o.apply_csv) {

@@ -571,6 +571,8 @@ enum kind {
 	K_GLOBS,
 	K_GLOB,
 	K_TRISTATE,
+	K_JOIN_RULES,     /* one join rule or a list, into a bit set */
+	K_ROOM_TYPE,      /* a glob, or null for an ordinary room */
 	K_ACTION,
 	K_ACTIVITY,
 	K_TIMES,
@@ -643,6 +645,11 @@ static const struct key match_keys[] = {
 	{ .name = "name", .kind = K_GLOB, .off = RF(name_glob) },
 	{ .name = "alias", .kind = K_GLOB, .off = RF(alias_glob) },
 	{ .name = "creator", .kind = K_GLOB, .off = RF(creator_glob) },
+	{ .name = "join_rule", .kind = K_JOIN_RULES, .off = RF(join_rules) },
+	{ .name = "room_type", .kind = K_ROOM_TYPE, .off = RF(room_type_glob), .has_flag = true, .flag_off = RF(has_room_type) },
+	{ .name = "state_events", .kind = K_RANGE, .off = RF(state_events) },
+	{ .name = "room_version", .kind = K_GLOB, .off = RF(version_glob) },
+	{ .name = "federatable", .kind = K_TRISTATE, .off = RF(is_federatable) },
 	{ .name = NULL },
 };
 
@@ -665,6 +672,8 @@ static const struct key delete_keys[] = {
 	/* Synapse runs at most 5 delete tasks at a time. */
 	{ .name = "concurrency", .kind = K_UINT, .off = PF(delete.concurrency), .min = 1, .max = 5 },
 	{ .name = "timeout", .kind = K_DURATION, .off = PF(delete.timeout), .min = 1, .max = DURATION_MAX_DELETE },
+	{ .name = "max_state_events", .kind = K_UINT, .off = PF(delete.max_state_events), .min = 0, .max = 1000000000,
+	  .has_flag = true, .flag_off = PF(delete.has_max_state_events) },
 	{ .name = NULL },
 };
 
@@ -853,6 +862,81 @@ static void value_tri(struct loader *l, const struct node *v, const char *path, 
 	}
 }
 
+static const char *const join_rule_names[JOIN_RULE__MAX] = {
+	[JOIN_RULE_PUBLIC] = "public",
+	[JOIN_RULE_INVITE] = "invite",
+	[JOIN_RULE_KNOCK] = "knock",
+	[JOIN_RULE_RESTRICTED] = "restricted",
+	[JOIN_RULE_KNOCK_RESTRICTED] = "knock_restricted",
+	[JOIN_RULE_PRIVATE] = "private",
+};
+
+const char *policy_join_rule_name(enum join_rule r)
+{
+	return (unsigned)r < JOIN_RULE__MAX ? join_rule_names[r] : "invalid";
+}
+
+unsigned policy_join_rule_bit(const char *name)
+{
+	for (unsigned i = 0; name && i < JOIN_RULE__MAX; i++)
+		if (strcmp(name, join_rule_names[i]) == 0)
+			return JOIN_RULE_BIT(i);
+	return 0;
+}
+
+#define JOIN_RULES_EXPECTED "public, invite, knock, restricted, knock_restricted or private"
+
+/* join_rule: one value, or a non-empty list of them (any one will do). */
+static void value_join_rules(struct loader *l, const struct node *v, const char *path, unsigned *field)
+{
+	unsigned bits = 0;
+	size_t e;
+
+	if (v->kind == NODE_SCALAR) {
+		if (value_enum(l, v, path, join_rule_names, JOIN_RULE__MAX, JOIN_RULES_EXPECTED, &e))
+			*field = JOIN_RULE_BIT(e);
+		return;
+	}
+	if (v->kind != NODE_SEQUENCE || v->n == 0) {
+		node_error(l, v, path, "expected a join rule or a non-empty list of them (" JOIN_RULES_EXPECTED "), got %s",
+			   v->kind == NODE_SEQUENCE ? "an empty list" : describe(v));
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		char *ipath = xasprintf("%s[%zu]", path, i);
+
+		if (node_usable(l, v->items[i], ipath) &&
+		    value_enum(l, v->items[i], ipath, join_rule_names, JOIN_RULE__MAX, JOIN_RULES_EXPECTED, &e))
+			bits |= JOIN_RULE_BIT(e);
+		free(ipath);
+	}
+	if (bits)
+		*field = bits;
+}
+
+/* room_type: a glob ("m.space"), or null for an ordinary room. An empty
+ * value is refused rather than read as null: it is more often a value
+ * left out than a wish for ordinary rooms. */
+static bool value_room_type(struct loader *l, const struct node *v, const char *path, char **field)
+{
+	const char *s;
+
+	if (v->kind == NODE_SCALAR && v->plain && (scalar_is(v, "null") || scalar_is(v, "~"))) {
+		set_string(field, NULL);
+		return true;
+	}
+	if (v->kind == NODE_SCALAR && v->plain && v->len == 0) {
+		node_error(l, v, path, "empty, expected a glob like \"m.space\" or null (an ordinary room)");
+		return false;
+	}
+	s = get_string(l, v, path, "a glob like \"m.space\" or null (an ordinary room)");
+	if (s && !s[0])
+		node_error(l, v, path, "empty, expected a glob like \"m.space\" or null (an ordinary room)");
+	else if (s)
+		set_string(field, xstrdup(s));
+	return s && s[0];
+}
+
 /* What an exact entry (no glob characters) of a list must look like. */
 enum list_form { LIST_ANY, LIST_ROOM, LIST_ALIAS, LIST_USER };
 
@@ -1017,8 +1101,11 @@ static void walk_value(struct loader *l, const struct node *v, const char *path,
 			*FIELD(base, k->flag_off, bool) = true;
 		break;
 	case K_UINT:
-		if (get_uint(l, v, path, k->min, k->max, &u))
+		if (get_uint(l, v, path, k->min, k->max, &u)) {
 			*FIELD(base, k->off, unsigned) = (unsigned)u;
+			if (k->has_flag)
+				*FIELD(base, k->flag_off, bool) = true;
+		}
 		break;
 	case K_FRACTION:
 		get_fraction(l, v, path, FIELD(base, k->off, double));
@@ -1046,6 +1133,13 @@ static void walk_value(struct loader *l, const struct node *v, const char *path,
 	}
 	case K_TRISTATE:
 		value_tri(l, v, path, FIELD(base, k->off, enum tri));
+		break;
+	case K_JOIN_RULES:
+		value_join_rules(l, v, path, FIELD(base, k->off, unsigned));
+		break;
+	case K_ROOM_TYPE:
+		if (value_room_type(l, v, path, FIELD(base, k->off, char *)))
+			*FIELD(base, k->flag_off, bool) = true;
 		break;
 	case K_ACTION:
 		if (value_enum(l, v, path, actions, ARRAY_SIZE(actions), "record or delete", &e))
@@ -1169,7 +1263,8 @@ static bool rule_has_condition(const struct rule *r)
 {
 	return r->joined_members.set || r->joined_local_members.set || r->has_inactive_for ||
 	       r->has_older_than || r->is_public != TRI_UNKNOWN || r->is_encrypted != TRI_UNKNOWN ||
-	       r->name_glob || r->alias_glob || r->creator_glob;
+	       r->name_glob || r->alias_glob || r->creator_glob || r->join_rules || r->has_room_type ||
+	       r->state_events.set || r->version_glob || r->is_federatable != TRI_UNKNOWN;
 }
 
 static void check_rule(struct loader *l, const struct node *item, const char *path,
@@ -1232,6 +1327,7 @@ static void walk_rules(struct loader *l, const struct node *v, const char *path)
 			memset(r, 0, sizeof(*r));
 			r->joined_members.max = INT64_MAX;
 			r->joined_local_members.max = INT64_MAX;
+			r->state_events.max = INT64_MAX;
 			r->line = item->line;
 			p->n_rules++;
 			walk_map(l, item, rpath, rule_keys, r);
@@ -1419,6 +1515,8 @@ void policy_free(struct policy *p)
 		free(p->rules[i].name_glob);
 		free(p->rules[i].alias_glob);
 		free(p->rules[i].creator_glob);
+		free(p->rules[i].room_type_glob);
+		free(p->rules[i].version_glob);
 	}
 	free(p->rules);
 	free(p->records.csv);
@@ -1531,6 +1629,21 @@ static void print_rule(FILE *f, const struct policy *p, size_t i)
 		print_cond(f, &first, "alias matches \"%s\"", r->alias_glob);
 	if (r->creator_glob)
 		print_cond(f, &first, "creator matches \"%s\"", r->creator_glob);
+	if (r->join_rules) {
+		print_cond(f, &first, "join rule");
+		for (unsigned j = 0, n = 0; j < JOIN_RULE__MAX; j++)
+			if (r->join_rules & JOIN_RULE_BIT(j))
+				fprintf(f, "%s %s", n++ ? " or" : "", join_rule_names[j]);
+	}
+	if (r->has_room_type && r->room_type_glob)
+		print_cond(f, &first, "room type matches \"%s\"", r->room_type_glob);
+	else if (r->has_room_type)
+		print_cond(f, &first, "room type null (an ordinary room)");
+	print_range(f, "state_events", &r->state_events, &first);
+	if (r->version_glob)
+		print_cond(f, &first, "room version matches \"%s\"", r->version_glob);
+	if (r->is_federatable != TRI_UNKNOWN)
+		print_cond(f, &first, "%s", r->is_federatable == TRI_TRUE ? "federatable" : "not federatable");
 	fputc('\n', f);
 }
 
@@ -1609,6 +1722,13 @@ void policy_print_summary(const struct policy *p, FILE *f)
 	fprintf(f, "Caps:        none deleted if candidates exceed %g %% of the rooms scanned;\n"
 		"             grace period %s; at most %u deletes per run\n",
 		p->delete.max_fraction * 100, dur(p->delete.grace_period, d2, sizeof(d2)), p->delete.max_per_run);
+	if (p->delete.has_max_state_events)
+		fprintf(f, "Size guard:  rooms with more than %u state events are deferred, not deleted\n"
+			"             (delete.max_state_events); only --apply deletes them\n",
+			p->delete.max_state_events);
+	else
+		fputs("Size guard:  none (delete.max_state_events is not set: a scheduled run deletes\n"
+		      "             rooms of any size)\n", f);
 	fprintf(f, "Records:     CSV %s\n             JSONL %s\n             %s\n",
 		p->records.csv[0] ? p->records.csv : "(off)", p->records.jsonl[0] ? p->records.jsonl : "(off)",
 		p->records.all_rooms ? "a row for every room" : "rows for candidates and protected rooms");

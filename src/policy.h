@@ -40,8 +40,30 @@ struct rule {
 	char *name_glob;            /* NULL = no condition */
 	char *alias_glob;
 	char *creator_glob;
+	/* Conditions on more facts of the list row (issue 14). */
+	unsigned join_rules;        /* JOIN_RULE_BIT()s; 0 = no condition */
+	bool has_room_type;
+	char *room_type_glob;       /* with has_room_type: NULL means null (an ordinary room) */
+	struct count_range state_events;
+	char *version_glob;         /* room_version; NULL = no condition */
+	enum tri is_federatable;
 	unsigned line;              /* 1-based line of the rule in the file */
 };
+
+/* The values of join_rule (a room's m.room.join_rules). */
+enum join_rule {
+	JOIN_RULE_PUBLIC,
+	JOIN_RULE_INVITE,
+	JOIN_RULE_KNOCK,
+	JOIN_RULE_RESTRICTED,
+	JOIN_RULE_KNOCK_RESTRICTED,
+	JOIN_RULE_PRIVATE,
+	JOIN_RULE__MAX,
+};
+#define JOIN_RULE_BIT(r) (1u << (r))
+const char *policy_join_rule_name(enum join_rule r);
+/* The JOIN_RULE_BIT of a join rule's name; 0 for NULL or any other text. */
+unsigned policy_join_rule_bit(const char *name);
 
 struct policy {
 	char *path;
@@ -92,6 +114,10 @@ struct policy {
 		uint64_t grace_period;  /* default 0 */
 		unsigned concurrency;   /* 1..5, default 1 */
 		uint64_t timeout;       /* default 3600 */
+		/* The size guard (issue 14): a candidate with more state events
+		 * is deleted only by --apply. No default. */
+		bool has_max_state_events;
+		unsigned max_state_events;
 	} delete;
 
 	struct {

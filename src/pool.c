@@ -124,7 +124,8 @@ int pool_offer(struct pool *p, struct candidate *c, int64_t now_ms)
 		memset(c, 0, sizeof(*c));
 		return 0;
 	}
-	if (st && act_plan_grace(ctx, c, now_ms))
+	/* the size guard, the grace period */
+	if (st && act_plan_hold(ctx, c, now_ms))
 		return spill(p, c);
 	if (p->n_best < max) {
 		*kept_slot(p, true) = *c;

@@ -12,7 +12,8 @@
  * grow with their number: a run deletes at most delete.max_per_run rooms,
  * so it keeps the best of them (longest inactive first, act_compare) and
  * the rooms the state file knows a delete of; every other candidate is
- * held back now (the grace period: deferred; beyond the best: capped) and
+ * held back now (the size guard and the grace period: deferred;
+ * beyond the best: capped) and
  * written to a temporary file with that outcome, to be reported after the
  * plan, as refused instead if the plan refuses the whole run. */
 

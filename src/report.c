@@ -130,6 +130,14 @@ static void get_outcome(const struct decision *d, struct value *v) { text(v, rep
 static void get_reason(const struct decision *d, struct value *v) { text(v, d->reason); }
 static void get_delete_id(const struct decision *d, struct value *v) { text(v, d->delete_id); }
 static void get_dry_run(const struct decision *d, struct value *v) { boolean(v, true, d->dry_run); }
+static void get_join_rule(const struct decision *d, struct value *v) { text(v, d->room->join_rule); }
+static void get_room_type(const struct decision *d, struct value *v) { text(v, d->room->room_type); }
+static void get_state_events(const struct decision *d, struct value *v) { count(v, d->room->state_events); }
+static void get_room_version(const struct decision *d, struct value *v) { text(v, d->room->room_version); }
+static void get_federatable(const struct decision *d, struct value *v)
+{
+	boolean(v, d->room->is_federatable != TRI_UNKNOWN, d->room->is_federatable == TRI_TRUE);
+}
 
 #define ALL (IN_CSV | IN_JSONL | IN_JOURNAL)
 static const struct column columns[REPORT__MAX] = {
@@ -151,6 +159,11 @@ static const struct column columns[REPORT__MAX] = {
 	[REPORT_REASON] = { "reason", "REASON", ALL, get_reason },
 	[REPORT_DELETE_ID] = { "delete_id", "DELETE_ID", ALL, get_delete_id },
 	[REPORT_DRY_RUN] = { "dry_run", "DRY_RUN", IN_JSONL | IN_JOURNAL, get_dry_run },
+	[REPORT_JOIN_RULE] = { "join_rule", NULL, IN_JSONL, get_join_rule },
+	[REPORT_ROOM_TYPE] = { "room_type", NULL, IN_JSONL, get_room_type },
+	[REPORT_STATE_EVENTS] = { "state_events", "STATE_EVENTS", IN_JSONL | IN_JOURNAL, get_state_events },
+	[REPORT_ROOM_VERSION] = { "room_version", NULL, IN_JSONL, get_room_version },
+	[REPORT_FEDERATABLE] = { "federatable", NULL, IN_JSONL, get_federatable },
 };
 
 const char *report_column_name(enum report_column c)

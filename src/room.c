@@ -63,6 +63,8 @@ void room_facts_clear(struct room_facts *f)
 	free(f->creator);
 	free(f->room_type);
 	free(f->encryption);
+	free(f->join_rule);
+	free(f->room_version);
 	free(f->row_problem);
 	fact_time_clear(&f->last_activity);
 	fact_time_clear(&f->created);
@@ -73,6 +75,7 @@ void room_facts_clear(struct room_facts *f)
 	f->joined_local_members = -1;
 	f->state_events = -1;
 	f->is_public = TRI_UNKNOWN;
+	f->is_federatable = TRI_UNKNOWN;
 }
 
 uint64_t room_id_hash(const char *s)
@@ -130,7 +133,7 @@ static int put_time(FILE *f, const struct fact_time *t)
 int room_facts_write(FILE *f, const struct room_facts *r)
 {
 	const char *const strings[] = { r->room_id, r->name, r->canonical_alias, r->creator, r->room_type,
-					r->encryption, r->row_problem };
+					r->encryption, r->row_problem, r->join_rule, r->room_version };
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]) && err == 0; i++)
@@ -141,6 +144,12 @@ int room_facts_write(FILE *f, const struct room_facts *r)
 		err = put_i64(f, r->joined_local_members);
 	if (err == 0)
 		err = put_i64(f, r->is_public);
+	if (err == 0)
+		err = put_i64(f, r->room_type_known);
+	if (err == 0)
+		err = put_i64(f, r->state_events);
+	if (err == 0)
+		err = put_i64(f, r->is_federatable);
 	if (err == 0)
 		err = put_time(f, &r->last_activity);
 	if (err == 0)
@@ -185,8 +194,8 @@ static int get_time(FILE *f, struct fact_time *t)
 int room_facts_read(FILE *f, struct room_facts *r)
 {
 	char **const strings[] = { &r->room_id, &r->name, &r->canonical_alias, &r->creator, &r->room_type,
-				   &r->encryption, &r->row_problem };
-	int64_t is_public = 0;
+				   &r->encryption, &r->row_problem, &r->join_rule, &r->room_version };
+	int64_t is_public = 0, type_known = 0, federatable = 0;
 	int err = 0;
 
 	room_facts_clear(r);
@@ -199,6 +208,14 @@ int room_facts_read(FILE *f, struct room_facts *r)
 	if (err == 0)
 		err = get_i64(f, &is_public);
 	r->is_public = (enum tri)is_public;
+	if (err == 0)
+		err = get_i64(f, &type_known);
+	r->room_type_known = type_known != 0;
+	if (err == 0)
+		err = get_i64(f, &r->state_events);
+	if (err == 0)
+		err = get_i64(f, &federatable);
+	r->is_federatable = (enum tri)federatable;
 	if (err == 0)
 		err = get_time(f, &r->last_activity);
 	if (err == 0)

@@ -51,11 +51,19 @@ struct room_facts {
 	char *canonical_alias;  /* NULL: null */
 	char *creator;          /* NULL: null */
 	char *room_type;        /* NULL: null or absent (old servers) */
+	bool room_type_known;   /* the row said room_type (a string or null) */
 	char *encryption;       /* NULL: not encrypted */
 	int64_t joined_members;       /* -1: unknown */
 	int64_t joined_local_members; /* -1: unknown */
-	int64_t state_events;         /* -1: unknown */
 	enum tri is_public;     /* in the public room directory */
+	/* Facts of the row that only match conditions use (issue 14): absent,
+	 * null or of the wrong type is unknown (NULL, -1, TRI_UNKNOWN), which
+	 * never satisfies a condition. join_rules is null once every local
+	 * member left (captures 204, 210). */
+	char *join_rule;        /* "join_rules": public, invite, knock, ... */
+	char *room_version;     /* "version" */
+	int64_t state_events;   /* the size hint; -1: unknown */
+	enum tri is_federatable;
 	/* The first list-row field that was missing or of the wrong type, or
 	 * NULL. Such a room is kept_unknown (DESIGN.md §6.2). */
 	char *row_problem;

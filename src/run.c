@@ -651,3 +651,47 @@ void run_warn_token_exposure(const struct policy *p)
 	if (http_token_exposure(p->homeserver.url, p->homeserver.tls_verify, why, sizeof(why)) > 0)
 		log_warn("%s", why);
 }
+
+int run_probe_open(const struct policy *p, const char *token, bool (*should_stop)(void *ud),
+		   void *stop_ud, struct run_probe *pr)
+{
+	struct run_options o = { .policy = p, .token = token, .should_stop = should_stop, .stop_ud = stop_ud };
+	struct run_summary s = { 0 };
+	struct run run = { .o = &o, .p = p, .s = &s };
+	int r;
+
+	memset(pr, 0, sizeof(*pr));
+	/* A run id, so that the clock is checked as a run checks it. */
+	snprintf(s.run_id, sizeof(s.run_id), "explain");
+	run.now_ms = clock_wall_ms();
+	r = http_open(&run, token);
+	if (r == 0)
+		r = probe_server(&run, true);
+	if (r == 0)
+		r = resolve_protected_aliases(&run);
+	snprintf(pr->failure, sizeof(pr->failure), "%s", s.failure);
+	/* What the probe found is handed over; the rest is freed. */
+	pr->http = run.http;
+	pr->server_name = run.server_name;
+	pr->protected_ids = run.protected_ids;
+	pr->n_protected_ids = run.n_protected_ids;
+	pr->forbid_deletes = run.forbid_deletes;
+	run.http = NULL;
+	run.server_name = NULL;
+	run.protected_ids = NULL;
+	run.n_protected_ids = 0;
+	run.forbid_deletes = NULL;
+	run_free(&run);
+	return r;
+}
+
+void run_probe_close(struct run_probe *pr)
+{
+	for (size_t i = 0; i < pr->n_protected_ids; i++)
+		free(pr->protected_ids[i]);
+	free(pr->protected_ids);
+	free(pr->server_name);
+	free(pr->forbid_deletes);
+	http_client_free(pr->http);
+	memset(pr, 0, sizeof(*pr));
+}

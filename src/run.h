@@ -38,4 +38,23 @@ int run_check_server(const struct policy *p, const char *token, bool (*should_st
  * in clear to another machine or to an unverified TLS peer. */
 void run_warn_token_exposure(const struct policy *p);
 
+/* The start of a run without the run, for --explain: the HTTP client, the
+ * server checked as a run checks it (server_version with the clock check,
+ * whoami, one admin call) and the exact protect.aliases resolved. Writes
+ * nothing: no state, no records, no journal entry of a run. */
+struct run_probe {
+	struct http_client *http;
+	char *server_name;          /* ours, from whoami */
+	char **protected_ids;       /* resolved exact aliases, sorted */
+	size_t n_protected_ids;
+	char *forbid_deletes;       /* why a run now would delete nothing, or NULL */
+	char failure[256];          /* why run_probe_open failed */
+};
+
+/* Returns 0, or a negative errno with pr->failure set (-EACCES: the token
+ * was refused). pr is to be closed with run_probe_close in every case. */
+int run_probe_open(const struct policy *p, const char *token, bool (*should_stop)(void *ud),
+		   void *stop_ud, struct run_probe *pr);
+void run_probe_close(struct run_probe *pr);
+
 #endif

@@ -47,6 +47,7 @@ struct state {
 	struct quiet_room *fresh;  /* remembered this run */
 	size_t n_fresh, cap_fresh;
 	char *fresh_activity;
+	bool readonly;             /* state_open_readonly: never written */
 };
 
 static const char *const phase_names[] = {
@@ -424,6 +425,37 @@ fail:
 	return r;
 }
 
+int state_open_readonly(const char *path, struct state **out, char *why, size_t whylen)
+{
+	struct state *s = xcalloc(1, sizeof(*s));
+	char err[200];
+	int fd, r = 0;
+
+	s->path = xstrdup(path);
+	s->lock_path = xasprintf("%s.lock", path);
+	s->lock_fd = -1;
+	s->readonly = true;
+	why[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno != ENOENT)
+		r = -errno;
+	else if (fd >= 0)
+		r = load_file(s, fd, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (r == -EBADMSG)
+		snprintf(why, whylen, "%s: %s", path, err);
+	else if (r < 0)
+		snprintf(why, whylen, "%s: cannot be read: %s", path, strerror(-r));
+	if (r < 0) {
+		state_close(s);
+		return r;
+	}
+	s->quiet_used = xcalloc(s->n_quiet + 1, 1);
+	*out = s;
+	return 0;
+}
+
 void state_close(struct state *s)
 {
 	if (!s)
@@ -557,6 +589,8 @@ int state_save(struct state *s, int64_t now_ms)
 	struct file_atomic af;
 	int r;
 
+	if (s->readonly)
+		return -EROFS;
 	expire_completed(s, now_ms);
 	r = file_atomic_open(&af, s->path, 0600);
 	if (r < 0)

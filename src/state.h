@@ -48,6 +48,14 @@ struct state;
  *            EACCES, EISDIR, ENOMEM, EFBIG...: why names the path and the
  *            errno text); the file is left untouched, *out unset. */
 int state_open(const char *path, int64_t now_ms, struct state **out, char *why, size_t whylen);
+/* Reads the state file for --explain: no lock is taken (another process
+ * may hold it: a save replaces the file by rename, so what is read is one
+ * whole version), nothing is moved aside, and the state can never be saved
+ * (state_save returns -EROFS). A missing file gives an empty state. Returns
+ * 0, -EBADMSG when the file does not parse (why says why; it is left as it
+ * is), or another negative errno when it cannot be read. *out is set only
+ * on success. */
+int state_open_readonly(const char *path, struct state **out, char *why, size_t whylen);
 /* Releases the lock and frees (does not save). NULL is fine. */
 void state_close(struct state *s);
 /* Writes the file atomically; completed deletes older than 30 days are

@@ -409,6 +409,36 @@ static void row_count(struct room_facts *f, struct json_object *row, const char 
 		note_row_problem(f, row, key, "an integer >= 0");
 }
 
+/* room_type is known when the row says it, as a string or as null (an
+ * ordinary room); old servers leave it out. */
+static bool room_type_present(struct json_object *row)
+{
+	const char *s;
+	int r = json_get_string(row, "room_type", &s);
+
+	return r == 0 || r == -ENODATA;
+}
+
+/* The facts only match conditions use (join_rule, room_version,
+ * state_events, federatable): a field that is absent, null or of the wrong
+ * type leaves its fact unknown, which never satisfies a condition, rather
+ * than making the whole row unusable (DESIGN.md §6.2). */
+static void row_optional_facts(struct json_object *row, struct room_facts *f)
+{
+	const char *s;
+	int64_t v;
+	bool b;
+
+	if (json_get_string(row, "join_rules", &s) == 0)
+		f->join_rule = xstrdup(s);
+	if (json_get_string(row, "version", &s) == 0)
+		f->room_version = xstrdup(s);
+	if (json_get_int64(row, "state_events", &v) == 0 && v >= 0)
+		f->state_events = v;
+	if (json_get_bool(row, "federatable", &b) == 0)
+		f->is_federatable = b ? TRI_TRUE : TRI_FALSE;
+}
+
 /* One row of the list (or the details): every field type-checked; a bad
  * field leaves that fact unknown and names the problem (DESIGN.md §6.2). */
 static int parse_room_row(struct json_object *row, struct room_facts *f)
@@ -425,17 +455,15 @@ static int parse_room_row(struct json_object *row, struct room_facts *f)
 	row_string(f, row, "canonical_alias", &f->canonical_alias, false);
 	row_string(f, row, "creator", &f->creator, false);
 	row_string(f, row, "room_type", &f->room_type, true);
+	f->room_type_known = room_type_present(row);
 	row_string(f, row, "encryption", &f->encryption, false);
 	row_count(f, row, "joined_members", &f->joined_members);
 	row_count(f, row, "joined_local_members", &f->joined_local_members);
-	/* A size hint only (and the quiet rooms' change detector): its
-	 * absence is no reason for doubt. */
-	if (json_get_int64(row, "state_events", &f->state_events) < 0 || f->state_events < 0)
-		f->state_events = -1;
 	if (json_get_bool(row, "public", &b) == 0)
 		f->is_public = b ? TRI_TRUE : TRI_FALSE;
 	else
 		note_row_problem(f, row, "public", "a boolean");
+	row_optional_facts(row, f);
 	return 0;
 }
 

@@ -661,6 +661,145 @@ START_TEST(test_pool_round_trip)
 }
 END_TEST
 
+/* The size guard (delete.max_state_events): a scheduled run defers a
+ * larger room, or one whose size is unknown; the limit itself passes; a
+ * deferred room takes no max_per_run slot; --apply is not held back. */
+static void set_sizes(struct candidate *c, size_t n, const int64_t *sizes)
+{
+	for (size_t i = 0; i < n; i++)
+		c[i].facts.state_events = sizes[i];
+}
+
+START_TEST(test_plan_size_guard)
+{
+	const int64_t days[] = { 300, 200, 100, 50 };
+	const int64_t sizes[] = { 51, 50, -1, 10 };
+	struct candidate *c = make(days, 4);
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 100);
+	struct act_result res = { 0 };
+
+	set_sizes(c, 4, sizes);
+	policy.delete.max_per_run = 1;
+	policy.delete.has_max_state_events = true;
+	policy.delete.max_state_events = 50;
+	act_plan(&ctx, c, 4, NOW_MS, &res);
+	ck_assert(!res.breaker_tripped);
+	ck_assert_int_eq(by_id(c, 4, "!0:x")->outcome, OUTCOME_DEFERRED);
+	ck_assert_str_eq(by_id(c, 4, "!0:x")->reason,
+			 "51 state events, larger than delete.max_state_events (50): delete it by hand or with --apply");
+	ck_assert_int_eq(by_id(c, 4, "!1:x")->outcome, OUTCOME_WOULD_DELETE);
+	ck_assert_int_eq(by_id(c, 4, "!2:x")->outcome, OUTCOME_DEFERRED);
+	ck_assert_ptr_nonnull(strstr(by_id(c, 4, "!2:x")->reason, "state_events unknown"));
+	ck_assert_int_eq(by_id(c, 4, "!3:x")->outcome, OUTCOME_CAPPED);
+	/* a deferred room is still a candidate for the grace period */
+	ck_assert_uint_eq(state_candidate_count(s), 4);
+	free_all(c, 4);
+
+	/* --apply: a person chose the rooms; the size does not hold them */
+	c = make(days, 4);
+	set_sizes(c, 4, sizes);
+	ctx.apply_mode = true;
+	ctx.first_total = -1;
+	policy.delete.max_per_run = 4;
+	memset(&res, 0, sizeof(res));
+	act_plan(&ctx, c, 4, NOW_MS, &res);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(c[i].outcome, OUTCOME_WOULD_DELETE);
+	free_all(c, 4);
+
+	/* no guard set: no size holds a room back, even an unknown one */
+	c = make(days, 4);
+	set_sizes(c, 4, sizes);
+	ctx = context(s, 100);
+	policy.delete.has_max_state_events = false;
+	memset(&res, 0, sizeof(res));
+	act_plan(&ctx, c, 4, NOW_MS, &res);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(c[i].outcome, OUTCOME_WOULD_DELETE);
+	free_all(c, 4);
+
+	/* the earlier delete is said first, then the size, then the grace */
+	c = make(days, 2);
+	set_sizes(c, 2, sizes);
+	policy.delete.has_max_state_events = true;
+	policy.delete.grace_period = 86400;
+	state_delete_completed(s, "!1:x", NOW_MS - DAY_MS);
+	memset(&res, 0, sizeof(res));
+	act_plan(&ctx, c, 2, NOW_MS, &res);
+	ck_assert_int_eq(by_id(c, 2, "!0:x")->outcome, OUTCOME_DEFERRED);
+	ck_assert_ptr_nonnull(strstr(by_id(c, 2, "!0:x")->reason, "larger than delete.max_state_events"));
+	ck_assert_int_eq(by_id(c, 2, "!1:x")->outcome, OUTCOME_CHANGED);
+	free_all(c, 2);
+	state_close(s);
+}
+END_TEST
+
+START_TEST(test_too_large)
+{
+	struct room_facts f = { 0 };
+	char why[REASON_MAX] = "";
+
+	room_facts_clear(&f);
+	policy.delete.has_max_state_events = false;
+	ck_assert(!act_too_large(&policy, &f, why, sizeof(why)));  /* no guard: unknown is fine */
+	policy.delete.has_max_state_events = true;
+	policy.delete.max_state_events = 0;
+	ck_assert(act_too_large(&policy, &f, why, sizeof(why)));   /* guard: unknown is held back */
+	ck_assert_ptr_nonnull(strstr(why, "state_events unknown, so delete.max_state_events (0) cannot be checked"));
+	f.state_events = 0;
+	ck_assert(!act_too_large(&policy, &f, why, sizeof(why)));
+	f.state_events = 1;
+	ck_assert(act_too_large(&policy, &f, why, sizeof(why)));
+	policy.delete.max_state_events = 4000000000u;
+	f.state_events = 4000000000LL;
+	ck_assert(!act_too_large(&policy, &f, why, sizeof(why)));
+	f.state_events = 4000000001LL;
+	ck_assert(act_too_large(&policy, &f, why, sizeof(why)));
+	ck_assert_str_eq(why, "4000000001 state events, larger than delete.max_state_events (4000000000): "
+			 "delete it by hand or with --apply");
+}
+END_TEST
+
+/* act_plan_hold alone, as --explain asks it for one room: it reads the
+ * first sightings but records none. */
+START_TEST(test_plan_hold_records_nothing)
+{
+	const int64_t days[] = { 300 };
+	struct candidate *c = make(days, 1);
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 10);
+
+	policy.delete.grace_period = 86400;
+	ck_assert(act_plan_hold(&ctx, c, NOW_MS));
+	ck_assert_int_eq(c->outcome, OUTCOME_DEFERRED);
+	ck_assert_uint_eq(state_candidate_count(s), 0);
+	state_candidate_seen(s, "!0:x", NOW_MS - 2 * DAY_MS);
+	c->outcome = OUTCOME_KEPT;
+	ck_assert(!act_plan_hold(&ctx, c, NOW_MS));
+	ck_assert_int_eq(c->outcome, OUTCOME_KEPT);
+	state_close(s);
+	free_all(c, 1);
+}
+END_TEST
+
+/* A first sighting at time 0 is a time like any other, not "never". */
+START_TEST(test_grace_first_seen_at_zero)
+{
+	const int64_t days[] = { 300 };
+	struct candidate *c = make(days, 1);
+	struct state *s = open_state();
+	struct act_context ctx = context(s, 10);
+
+	policy.delete.grace_period = 86400;
+	state_candidate_seen(s, "!0:x", 0);
+	ck_assert(!act_plan_hold(&ctx, c, NOW_MS));
+	ck_assert_int_eq(c->outcome, OUTCOME_KEPT);
+	state_close(s);
+	free_all(c, 1);
+}
+END_TEST
+
 static Suite *act_suite(void)
 {
 	Suite *su = suite_create("act");
@@ -684,6 +823,10 @@ static Suite *act_suite(void)
 	tcase_add_test(tp, test_pool_refused);
 	tcase_add_test(tp, test_pool_grace_and_known);
 	tcase_add_test(tp, test_pool_round_trip);
+	tcase_add_test(tp, test_plan_size_guard);
+	tcase_add_test(tp, test_too_large);
+	tcase_add_test(tp, test_plan_hold_records_nothing);
+	tcase_add_test(tp, test_grace_first_seen_at_zero);
 	suite_add_tcase(su, tp);
 	return su;
 }

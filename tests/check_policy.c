@@ -406,6 +406,70 @@ START_TEST(test_alias_is_exact)
 }
 END_TEST
 
+/* The conditions on more facts of the list row, and the size guard (issue 14). */
+START_TEST(test_row_conditions)
+{
+	struct policy *p = load_ok(HS "rules:\n"
+				   "  - name: a\n    action: record\n    match:\n"
+				   "      join_rule: [invite, knock_restricted, invite]\n"
+				   "      room_type: null\n"
+				   "      state_events: {min: 10, max: 5000}\n"
+				   "      room_version: \"1[0-2]\"\n"
+				   "      federatable: false\n"
+				   "  - name: b\n    action: record\n    match:\n"
+				   "      join_rule: public\n"
+				   "      room_type: \"m.*\"\n"
+				   "      federatable: true\n"
+				   "  - name: c\n    action: record\n    match:\n"
+				   "      room_type: ~\n"
+				   "  - name: d\n    action: record\n    match:\n"
+				   "      state_events: {min: 1}\n"
+				   "      federatable: any\n"
+				   "delete:\n  max_state_events: 0\n");
+	const struct rule *r = &p->rules[0];
+
+	ck_assert_uint_eq(p->n_rules, 4);
+	ck_assert_uint_eq(r->join_rules, JOIN_RULE_BIT(JOIN_RULE_INVITE) | JOIN_RULE_BIT(JOIN_RULE_KNOCK_RESTRICTED));
+	ck_assert(r->has_room_type);
+	ck_assert_ptr_null(r->room_type_glob);
+	ck_assert(r->state_events.set);
+	ck_assert_int_eq(r->state_events.min, 10);
+	ck_assert_int_eq(r->state_events.max, 5000);
+	ck_assert_str_eq(r->version_glob, "1[0-2]");
+	ck_assert_int_eq(r->is_federatable, TRI_FALSE);
+	r = &p->rules[1];
+	ck_assert_uint_eq(r->join_rules, JOIN_RULE_BIT(JOIN_RULE_PUBLIC));
+	ck_assert(r->has_room_type);
+	ck_assert_str_eq(r->room_type_glob, "m.*");
+	ck_assert(!r->state_events.set);
+	ck_assert_int_eq(r->state_events.max, INT64_MAX);
+	ck_assert_ptr_null(r->version_glob);
+	ck_assert_int_eq(r->is_federatable, TRI_TRUE);
+	ck_assert(p->rules[2].has_room_type);
+	ck_assert_ptr_null(p->rules[2].room_type_glob);
+	ck_assert_uint_eq(p->rules[2].join_rules, 0);
+	ck_assert_int_eq(p->rules[3].state_events.min, 1);
+	ck_assert_int_eq(p->rules[3].state_events.max, INT64_MAX);
+	ck_assert_int_eq(p->rules[3].is_federatable, TRI_UNKNOWN);
+	ck_assert(!p->rules[3].has_room_type);
+	/* 0 is a limit (only --apply deletes), not "no limit" */
+	ck_assert(p->delete.has_max_state_events);
+	ck_assert_uint_eq(p->delete.max_state_events, 0);
+	policy_free(p);
+
+	p = load_ok(HS);
+	ck_assert(!p->delete.has_max_state_events); /* no default */
+	policy_free(p);
+
+	for (unsigned i = 0; i < JOIN_RULE__MAX; i++) {
+		ck_assert_uint_eq(policy_join_rule_bit(policy_join_rule_name((enum join_rule)i)), JOIN_RULE_BIT(i));
+	}
+	ck_assert_uint_eq(policy_join_rule_bit("Public"), 0);
+	ck_assert_uint_eq(policy_join_rule_bit(""), 0);
+	ck_assert_uint_eq(policy_join_rule_bit(NULL), 0);
+}
+END_TEST
+
 /* ---- invalid policies -------------------------------------------------- */
 
 struct bad_case {
@@ -555,6 +619,35 @@ static const struct bad_case bad_cases[] = {
 	{ HS R "      older_than: 2y\n", "p.yaml:8:19: rules[0].match.older_than: ", "expected a duration" },
 	/* delete */
 	{ HS "delete:\n  purge: false\n  force_purge: true\n", "p.yaml:6:16: delete.force_purge: ", "needs purge: true" },
+	/* the conditions on more facts of the list row, and the size guard (issue 14) */
+	{ HS R "      join_rule: open\n", "p.yaml:8:18: rules[0].match.join_rule: ",
+	  "unknown value \"open\", expected public, invite, knock, restricted, knock_restricted or private" },
+	{ HS R "      join_rule: [invite, Public]\n", "p.yaml:8:27: rules[0].match.join_rule[1]: ",
+	  "unknown value \"Public\"" },
+	{ HS R "      join_rule: []\n", "p.yaml:8:18: rules[0].match.join_rule: ", "got an empty list" },
+	{ HS R "      join_rule: {public: true}\n", "p.yaml:8:18: rules[0].match.join_rule: ",
+	  "expected a join rule or a non-empty list" },
+	{ HS R "      join_rule: true\n", "p.yaml:8:18: rules[0].match.join_rule: ", "got a boolean" },
+	{ HS R "      room_type:\n", "p.yaml:8:17: rules[0].match.room_type: ", "empty, expected a glob" },
+	{ HS R "      room_type: \"\"\n", "p.yaml:8:18: rules[0].match.room_type: ", "empty, expected a glob" },
+	{ HS R "      room_type: [m.space]\n", "p.yaml:8:18: rules[0].match.room_type: ", "got a list" },
+	{ HS R "      state_events: {min: 5, max: 2}\n", "p.yaml:8:21: rules[0].match.state_events: ",
+	  "min (5) is greater than max (2)" },
+	{ HS R "      state_events: 1000\n", "p.yaml:8:21: rules[0].match.state_events: ", "expected {min: N, max: N}" },
+	{ HS R "      state_events: {max: -1}\n", "p.yaml:8:27: rules[0].match.state_events.max: ",
+	  "must not be negative" },
+	{ HS R "      room_version: \"\"\n", "p.yaml:8:21: rules[0].match.room_version: ", "empty" },
+	{ HS R "      room_version: null\n", "p.yaml:8:21: rules[0].match.room_version: ", "got null" },
+	{ HS R "      federatable: maybe\n", "p.yaml:8:20: rules[0].match.federatable: ",
+	  "expected true, false or any, got a string \"maybe\"" },
+	{ HS R "      federatable: any\n", "p.yaml:8:7: rules[0].match: ", "no conditions" },
+	{ HS "rules:\n  - name: r\n    action: delete\n    match:\n      state_events: {max: 10}\n",
+	  "p.yaml:8:7: rules[0].match: ", "needs inactive_for or older_than" },
+	{ HS "delete:\n  max_state_events: -1\n", "p.yaml:5:21: delete.max_state_events: ", "must not be negative" },
+	{ HS "delete:\n  max_state_events: 1000000001\n", "p.yaml:5:21: delete.max_state_events: ",
+	  "expected an integer from 0 to 1000000000" },
+	{ HS "delete:\n  max_state_events: 10k\n", "p.yaml:5:21: delete.max_state_events: ", "got a string" },
+	{ HS "delete:\n  max_state_events:\n", "p.yaml:5:20: delete.max_state_events: ", "got null" },
 };
 
 START_TEST(test_invalid)
@@ -735,6 +828,47 @@ START_TEST(test_summary)
 }
 END_TEST
 
+/* --check-config shows the new conditions and the size guard. */
+START_TEST(test_summary_row_conditions)
+{
+	struct policy *p = load_ok(HS "rules:\n"
+				   "  - name: a\n    action: record\n    match:\n"
+				   "      join_rule: [knock, invite]\n"
+				   "      room_type: null\n"
+				   "      state_events: {min: 10, max: 5000}\n"
+				   "      room_version: \"1[0-2]\"\n"
+				   "      federatable: false\n"
+				   "  - name: b\n    action: record\n    match:\n"
+				   "      room_type: \"m.*\"\n"
+				   "      state_events: {max: 50}\n"
+				   "      federatable: true\n"
+				   "delete:\n  max_state_events: 1000\n");
+	char *s = summary_of(p);
+
+	ck_assert_msg(strstr(s, "1. a (line 5): record when join rule invite or knock, room type null (an ordinary room), "
+			     "state_events 10..5000, room version matches \"1[0-2]\", not federatable\n"), "%s", s);
+	ck_assert_msg(strstr(s, "2. b (line 13): record when room type matches \"m.*\", state_events <= 50, "
+			     "federatable\n"), "%s", s);
+	ck_assert_msg(strstr(s, "Size guard:  rooms with more than 1000 state events are deferred"), "%s", s);
+	free(s);
+	policy_free(p);
+
+	p = load_ok(HS);
+	s = summary_of(p);
+	ck_assert_msg(strstr(s, "Size guard:  none (delete.max_state_events is not set"), "%s", s);
+	free(s);
+	policy_free(p);
+
+	/* the shipped example sets the suggested size guard */
+	s = test_src_path("etc/policy.yaml");
+	ck_assert_int_eq(policy_load(s, &p, NULL), 0);
+	ck_assert(p->delete.has_max_state_events);
+	ck_assert_uint_eq(p->delete.max_state_events, 1000);
+	policy_free(p);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_shipped_example)
 {
 	struct policy_errors errs = { 0 };
@@ -839,6 +973,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(valid, test_token_credential_alone);
 	tcase_add_test(valid, test_relative_paths);
 	tcase_add_test(valid, test_alias_is_exact);
+	tcase_add_test(valid, test_row_conditions);
 	tcase_add_loop_test(invalid, test_invalid, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(invalid, test_missing_file);
 	tcase_add_test(invalid, test_several_errors);
@@ -847,6 +982,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(invalid, test_too_many_keys);
 	tcase_add_test(invalid, test_no_error_list);
 	tcase_add_test(output, test_summary);
+	tcase_add_test(output, test_summary_row_conditions);
 	tcase_add_test(output, test_shipped_example);
 	tcase_add_test(output, test_demo_policy);
 	tcase_add_test(output, test_policy_files);

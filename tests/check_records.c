@@ -230,6 +230,70 @@ START_TEST(test_jsonl)
 }
 END_TEST
 
+/* The facts of the match conditions of issue 14: JSONL keys (null when
+ * unknown), never CSV columns (an admin's script reads the CSV header). */
+START_TEST(test_jsonl_row_condition_facts)
+{
+	struct fixture fx;
+	struct records *r;
+	char *text, *csv_file, *csv, *line, *save = NULL;
+	struct json_object *o, *v;
+
+	fixture_init(&fx, false);
+	ck_assert_int_eq(records_open(&fx.policy, 1795000000000LL, &r), 0);
+	fx.room.join_rule = xstrdup("invite");
+	fx.room.room_version = xstrdup("10");
+	fx.room.state_events = 12034;
+	fx.room.is_federatable = TRI_FALSE;
+	fx.room.room_type_known = true;
+	add(r, &fx, OUTCOME_DEFERRED, &fx.rule);
+	free(fx.room.join_rule);
+	free(fx.room.room_version);
+	fx.room.join_rule = fx.room.room_version = NULL;
+	fx.room.state_events = -1;
+	fx.room.is_federatable = TRI_UNKNOWN;
+	fx.room.room_type = xstrdup("m.space");
+	add(r, &fx, OUTCOME_RECORDED, &fx.rule);
+	ck_assert_int_eq(records_close(r, true, NULL, 0), 0);
+
+	text = slurp(fx.policy.records.jsonl);
+	line = strtok_r(text, "\n", &save);
+	o = json_tokener_parse(line);
+	ck_assert(json_object_object_get_ex(o, "join_rule", &v));
+	ck_assert_str_eq(json_object_get_string(v), "invite");
+	ck_assert(json_object_object_get_ex(o, "room_version", &v));
+	ck_assert_str_eq(json_object_get_string(v), "10");
+	ck_assert(json_object_object_get_ex(o, "state_events", &v));
+	ck_assert(json_object_is_type(v, json_type_int));
+	ck_assert_int_eq(json_object_get_int64(v), 12034);
+	ck_assert(json_object_object_get_ex(o, "federatable", &v));
+	ck_assert(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "room_type", &v));
+	ck_assert(v == NULL); /* an ordinary room */
+	json_object_put(o);
+	line = strtok_r(NULL, "\n", &save);
+	o = json_tokener_parse(line);
+	ck_assert(json_object_object_get_ex(o, "room_type", &v));
+	ck_assert_str_eq(json_object_get_string(v), "m.space");
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const keys[] = { "join_rule", "room_version", "state_events", "federatable" };
+
+		ck_assert(json_object_object_get_ex(o, keys[i], &v));
+		ck_assert_msg(v == NULL, "%s: unknown must be null", keys[i]);
+	}
+	json_object_put(o);
+	free(text);
+
+	csv_file = csv_path(&fx);
+	csv = slurp(csv_file);
+	ck_assert_msg(strncmp(csv, CSV_HEADER "\r\n", strlen(CSV_HEADER) + 2) == 0, "%s", csv);
+	ck_assert_ptr_null(strstr(csv, "12034"));
+	free(csv);
+	free(csv_file);
+	fixture_free(&fx);
+}
+END_TEST
+
 /* A line cut off by a crash or a full disk is dropped when the file is
  * opened again: the next run's lines start on lines of their own. */
 START_TEST(test_jsonl_torn_tail)
@@ -318,6 +382,7 @@ static Suite *records_suite(void)
 	tcase_add_test(tc, test_csv_file);
 	tcase_add_test(tc, test_all_rooms_and_abort);
 	tcase_add_test(tc, test_jsonl);
+	tcase_add_test(tc, test_jsonl_row_condition_facts);
 	tcase_add_test(tc, test_jsonl_torn_tail);
 	tcase_add_test(tc, test_jsonl_full_disk);
 	tcase_add_test(tc, test_unwritable);

@@ -407,6 +407,61 @@ START_TEST(test_lock_contention)
 }
 END_TEST
 
+/* --explain reads the state without the lock, while a run holds it, and
+ * can never write it, move it aside or create the lock file. */
+START_TEST(test_readonly_open)
+{
+	struct state *s = open_ok(NOW_MS), *ro = NULL;
+	char why[256], *lock = xasprintf("%s.lock", path), *before, *after;
+
+	state_candidate_seen(s, "!c:x", NOW_MS - DAY_MS);
+	state_delete_started(s, "!p:x", "d-7", NOW_MS);
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	before = slurp(path);
+	/* the run keeps its lock: the read-only open does not wait for it */
+	ck_assert_int_eq(state_open_readonly(path, &ro, why, sizeof(why)), 0);
+	ck_assert_int_eq(state_candidate_first_seen(ro, "!c:x"), NOW_MS - DAY_MS);
+	ck_assert_str_eq(state_delete_find(ro, "!p:x")->delete_id, "d-7");
+	/* changes stay in memory: never saved */
+	state_candidate_seen(ro, "!new:x", NOW_MS);
+	ck_assert_int_eq(state_save(ro, NOW_MS), -EROFS);
+	state_close(ro);
+	after = slurp(path);
+	ck_assert_str_eq(after, before);
+	/* the run's lock is still held */
+	ck_assert_int_eq(state_open(path, NOW_MS, &ro, why, sizeof(why)), -EBUSY);
+	state_close(s);
+	free(before);
+	free(after);
+
+	/* a missing file: empty, and nothing is created, not even the lock */
+	unlink(path);
+	unlink(lock);
+	ck_assert_int_eq(state_open_readonly(path, &ro, why, sizeof(why)), 0);
+	ck_assert_uint_eq(state_candidate_count(ro), 0);
+	state_close(ro);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(lock, F_OK), -1);
+
+	/* a corrupt file is reported and left where it is */
+	put(path, "{\"version\":1,\"candidates\":{}");
+	ro = (struct state *)1;
+	ck_assert_int_eq(state_open_readonly(path, &ro, why, sizeof(why)), -EBADMSG);
+	ck_assert_ptr_eq(ro, (struct state *)1);
+	ck_assert_ptr_nonnull(strstr(why, path));
+	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 0);
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	/* unreadable: the errno, nothing moved */
+	unlink(path);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(state_open_readonly(path, &ro, why, sizeof(why)), -EISDIR);
+	ck_assert_int_eq(count_files("state.json.corrupt-", NULL), 0);
+	rmdir(path);
+	free(lock);
+}
+END_TEST
+
 START_TEST(test_completed_expire_after_30_days)
 {
 	struct state *s = open_ok(NOW_MS);
@@ -524,6 +579,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_version_1_read);
 	tcase_add_test(tc, test_quiet_rooms);
 	tcase_add_test(tc, test_lock_contention);
+	tcase_add_test(tc, test_readonly_open);
 	tcase_add_test(tc, test_completed_expire_after_30_days);
 	tcase_add_test(tc, test_grace_bookkeeping);
 	tcase_add_test(tc, test_delete_transitions);

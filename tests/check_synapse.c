@@ -944,6 +944,89 @@ START_TEST(test_page_row_problems)
 }
 END_TEST
 
+/* The facts only match conditions use (issue 14), from real rows: a field
+ * absent, null or of the wrong type leaves that fact unknown and the row
+ * usable (no row problem). */
+START_TEST(test_capture_row_condition_facts)
+{
+	struct room_page page;
+	struct room_facts f;
+	enum tri forgotten;
+	size_t seen = 0;
+
+	parse_page("100", 0, &page);
+	for (size_t i = 0; i < page.n; i++) {
+		const struct room_facts *r = &page.rooms[i];
+
+		ck_assert(r->room_type_known);
+		ck_assert_int_eq(r->is_federatable, TRI_TRUE);
+		ck_assert_int_ge(r->state_events, 6);
+		ck_assert_ptr_nonnull(r->room_version);
+		if (strcmp(r->room_id, "!UUblNpHTrythaUgtQs:test.local") == 0) {
+			/* every local member left: join_rules is null (unknown) */
+			ck_assert_ptr_null(r->join_rule);
+			ck_assert_int_eq(r->state_events, 6);
+			ck_assert_str_eq(r->room_version, "9");
+			ck_assert_ptr_null(r->room_type);
+			seen++;
+		} else if (r->name && strcmp(r->name, "Private Room") == 0) {
+			ck_assert_str_eq(r->join_rule, "invite");
+			ck_assert_str_eq(r->room_version, "6");
+			ck_assert_int_eq(r->state_events, 8);
+			seen++;
+		} else if (r->name && strcmp(r->name, "Janitor Space") == 0) {
+			ck_assert_str_eq(r->join_rule, "public");
+			ck_assert_str_eq(r->room_type, "m.space");
+			ck_assert_int_eq(r->state_events, 7);
+			seen++;
+		}
+	}
+	ck_assert_uint_eq(seen, 3);
+	room_page_free(&page);
+
+	parse_details("203", 0, &f, &forgotten);   /* a space, in the details */
+	ck_assert(f.room_type_known);
+	ck_assert_str_eq(f.room_type, "m.space");
+	ck_assert_int_ge(f.state_events, 1);
+	room_facts_clear(&f);
+	parse_details("204", 0, &f, &forgotten);   /* no local member left */
+	ck_assert_ptr_null(f.join_rule);
+	ck_assert(f.room_type_known);
+	ck_assert_ptr_null(f.room_type);
+	ck_assert_ptr_nonnull(f.room_version);
+	room_facts_clear(&f);
+
+	/* An old server's row without them; and each of the wrong type. */
+	page_of("{\"rooms\":[{\"room_id\":\"!a:s\"," GOOD_ROW "},"
+		"{\"room_id\":\"!b:s\"," GOOD_ROW ",\"room_type\":7,\"join_rules\":5,\"version\":9,"
+		"\"state_events\":\"12\",\"federatable\":\"yes\"},"
+		"{\"room_id\":\"!c:s\"," GOOD_ROW ",\"room_type\":null,\"join_rules\":\"knock\",\"version\":\"11\","
+		"\"state_events\":-1,\"federatable\":false}]}", &page);
+	ck_assert_uint_eq(page.n, 3);
+	ck_assert(!page.rooms[0].room_type_known);
+	ck_assert_ptr_null(page.rooms[0].join_rule);
+	ck_assert_ptr_null(page.rooms[0].room_version);
+	ck_assert_int_eq(page.rooms[0].state_events, -1);
+	ck_assert_int_eq(page.rooms[0].is_federatable, TRI_UNKNOWN);
+	ck_assert_ptr_null(page.rooms[0].row_problem);
+	/* room_type of the wrong type stays a row problem, as before */
+	ck_assert(!page.rooms[1].room_type_known);
+	ck_assert_ptr_nonnull(page.rooms[1].row_problem);
+	ck_assert_ptr_null(page.rooms[1].join_rule);
+	ck_assert_ptr_null(page.rooms[1].room_version);
+	ck_assert_int_eq(page.rooms[1].state_events, -1);
+	ck_assert_int_eq(page.rooms[1].is_federatable, TRI_UNKNOWN);
+	ck_assert(page.rooms[2].room_type_known);
+	ck_assert_ptr_null(page.rooms[2].room_type);
+	ck_assert_str_eq(page.rooms[2].join_rule, "knock");
+	ck_assert_str_eq(page.rooms[2].room_version, "11");
+	ck_assert_int_eq(page.rooms[2].state_events, -1);
+	ck_assert_int_eq(page.rooms[2].is_federatable, TRI_FALSE);
+	ck_assert_ptr_null(page.rooms[2].row_problem);
+	room_page_free(&page);
+}
+END_TEST
+
 START_TEST(test_page_top_level)
 {
 	struct room_page page;
@@ -1454,6 +1537,7 @@ static Suite *synapse_suite(void)
 	tcase_add_test(tc, test_page_room_id_syntax);
 	tcase_add_test(tc, test_page_over_the_limit);
 	tcase_add_loop_test(tc, test_page_row_problems, 0, ARRAY_SIZE(row_problems));
+	tcase_add_test(tc, test_capture_row_condition_facts);
 	tcase_add_test(tc, test_page_top_level);
 	tcase_add_test(tc, test_page_room_id_limits);
 	tcase_add_test(tc, test_details_hostile);
