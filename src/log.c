@@ -159,6 +159,16 @@ static const char *without_controls(const char *message, char **copy)
 	return *copy;
 }
 
+bool log_enabled(int priority)
+{
+	return priority != LOG_DEBUG || verbose_enabled;
+}
+
+bool log_takes_fields(void)
+{
+	return resolved_target == LOG_TARGET_JOURNAL;
+}
+
 static void log_vevent(int priority, const char *message_id, const char *const *fields,
 		       size_t n_fields, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 static void log_vevent(int priority, const char *message_id, const char *const *fields,
@@ -167,7 +177,7 @@ static void log_vevent(int priority, const char *message_id, const char *const *
 	char *message, *escaped;
 	const char *line;
 
-	if (priority == LOG_DEBUG && !verbose_enabled)
+	if (!log_enabled(priority))
 		return;
 	if (vasprintf(&message, fmt, ap) < 0)
 		return;

@@ -29,5 +29,9 @@ _Noreturn void fatal(const char *fmt, ...) SJ_PRINTF(1, 2);
  * The console backend prints only the message. */
 void log_event(int priority, const char *message_id, const char *const *fields,
 	       size_t n_fields, const char *fmt, ...) SJ_PRINTF(5, 6);
+/* Whether an entry of priority is written at all, and whether its fields
+ * go anywhere (the journal): a caller with costly fields asks first. */
+bool log_enabled(int priority);
+bool log_takes_fields(void);
 
 #endif

@@ -351,7 +351,10 @@ void report_log_decision(const struct decision *d)
 	struct buf field = { 0 }, line = { 0 };
 	enum outcome o = (unsigned)d->outcome < OUTCOME__MAX ? d->outcome : OUTCOME_KEPT;
 
-	for (size_t i = 0; i < REPORT__MAX; i++) {
+	/* most rooms are kept, at debug level: not a line unless --verbose */
+	if (!log_enabled(outcomes[o].priority))
+		return;
+	for (size_t i = 0; i < REPORT__MAX && log_takes_fields(); i++) {
 		struct value v;
 
 		if (!(columns[i].in & IN_JOURNAL))

@@ -30,6 +30,12 @@ void fact_time_unknown(struct fact_time *t, const char *fmt, ...)
 	t->problem = text;
 }
 
+void fact_time_no_events(struct fact_time *t)
+{
+	fact_time_unknown(t, "no events in the room");
+	t->no_events = true;
+}
+
 void fact_time_copy(struct fact_time *dst, const struct fact_time *src)
 {
 	char *problem = src->problem ? xstrdup(src->problem) : NULL;

@@ -21,11 +21,14 @@ struct fact_time {
 	enum fact_state state;
 	int64_t ms;             /* milliseconds since the epoch when KNOWN */
 	char *problem;          /* why, when UNKNOWN (malloc'd, may be NULL) */
+	bool no_events;         /* UNKNOWN because the server said the room has no events */
 };
 
 void fact_time_known(struct fact_time *t, int64_t ms);
 void fact_time_unknown(struct fact_time *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Unknown, because the homeserver answered that the room has no events. */
+void fact_time_no_events(struct fact_time *t);
 /* dst becomes a copy of src, with its own problem text. */
 void fact_time_copy(struct fact_time *dst, const struct fact_time *src);
 /* Frees the problem text; back to FACT_UNFETCHED. */

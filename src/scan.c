@@ -220,19 +220,33 @@ static void decide_quiet(struct scan *s, struct room_facts *f, struct verdict *v
 	if (v->kind == VERDICT_NEED_FACTS && (v->need & NEED_LAST_ACTIVITY) && quiet_room(s, f) &&
 	    state_quiet_recall(s->cfg->state, f->room_id, activity_name(s), f->joined_members,
 			       f->state_events, &ms)) {
-		fact_time_known(&f->last_activity, ms);
+		if (ms == STATE_QUIET_NO_EVENTS)
+			fact_time_no_events(&f->last_activity);
+		else
+			fact_time_known(&f->last_activity, ms);
 		s->res->recalled++;
 		decide_room(s->cfg->decide, f, v);
 	}
 }
 
-/* A last activity just looked up for a quiet room is kept for next time. */
+/* A last activity just looked up for a quiet room is kept for next time,
+ * and so is the answer that the room has no events. A failed lookup is
+ * not: it is asked again. */
 static void remember_quiet(struct scan *s, const struct room_facts *f)
 {
-	if (quiet_room(s, f) && f->last_activity.state == FACT_KNOWN &&
-	    f->last_activity.ms <= s->cfg->decide->now_ms + CLOCK_SKEW_MS)
-		state_quiet_remember(s->cfg->state, f->room_id, activity_name(s), f->last_activity.ms,
-				     f->joined_members, f->state_events);
+	const struct fact_time *t = &f->last_activity;
+	int64_t ms;
+
+	if (!quiet_room(s, f))
+		return;
+	if (t->state == FACT_KNOWN && t->ms <= s->cfg->decide->now_ms + CLOCK_SKEW_MS)
+		ms = t->ms;
+	else if (t->state == FACT_UNKNOWN && t->no_events)
+		ms = STATE_QUIET_NO_EVENTS;
+	else
+		return;
+	state_quiet_remember(s->cfg->state, f->room_id, activity_name(s), ms, f->joined_members,
+			     f->state_events);
 }
 
 static void on_facts(void *ud, int auth_error, const char *why)

@@ -212,7 +212,8 @@ static int load_candidate(struct load *l, struct json_object *e)
 	return added ? 0 : load_fail(l, "candidates: %s is listed twice", room);
 }
 
-/* "quiet": [["<16 hex digits>", last_activity, joined_members, state_events], ...]. */
+/* "quiet": [["<16 hex digits>", last_activity, joined_members, state_events], ...];
+ * last_activity -1: the room had no events. */
 static int load_quiet(struct load *l, struct json_object *e)
 {
 	struct json_object *v[4];
@@ -225,7 +226,8 @@ static int load_quiet(struct load *l, struct json_object *e)
 	if (!json_array_items(e, v, 4) || json_as_string(v[0], &hex) < 0 || strlen(hex) != 16)
 		return load_fail(l, "quiet: %s is not [hash, time, members, state events]", "an entry");
 	for (int i = 0; i < 3; i++)
-		if (json_as_int64(v[i + 1], &n[i]) < 0 || n[i] < 0 || (i > 0 && n[i] > UINT32_MAX))
+		if (json_as_int64(v[i + 1], &n[i]) < 0 || (n[i] < 0 && !(i == 0 && n[i] == STATE_QUIET_NO_EVENTS)) ||
+		    (i > 0 && n[i] > UINT32_MAX))
 			return load_fail(l, "quiet: %s is not [hash, time, members, state events]", hex);
 	q.hash = strtoull(hex, &end, 16);
 	if (*end)
@@ -666,7 +668,7 @@ bool state_quiet_recall(struct state *s, const char *room_id, const char *activi
 void state_quiet_remember(struct state *s, const char *room_id, const char *activity, int64_t last_ms,
 			  int64_t joined, int64_t state_events)
 {
-	if (last_ms < 0 || !quiet_fits(joined) || !quiet_fits(state_events))
+	if ((last_ms < 0 && last_ms != STATE_QUIET_NO_EVENTS) || !quiet_fits(joined) || !quiet_fits(state_events))
 		return;
 	if (!s->fresh_activity)
 		s->fresh_activity = xstrdup(activity);

@@ -81,8 +81,11 @@ size_t state_candidate_count(const struct state *s);
  * count and state_events of the list). recall gives it back when the
  * activity setting and both counts are the same, and marks it kept;
  * remember records it for the next run. Saved are those remembered or
- * recalled this run: a room that left the listing is forgotten. Keyed by
+ * recalled this run: a room that left the listing is forgotten. A room
+ * the homeserver had no events of is remembered as such (last_ms
+ * STATE_QUIET_NO_EVENTS): its last activity stays unknown. Keyed by
  * a 64-bit hash of the room id (24 bytes a room). */
+#define STATE_QUIET_NO_EVENTS (-1) /* last_ms of a room the homeserver had no events of */
 bool state_quiet_recall(struct state *s, const char *room_id, const char *activity, int64_t joined,
 			int64_t state_events, int64_t *last_ms);
 void state_quiet_remember(struct state *s, const char *room_id, const char *activity, int64_t last_ms,

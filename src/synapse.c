@@ -704,7 +704,7 @@ static int forward_extremities_from(struct json_object *o, struct fact_time *out
 	}
 	if (n == 0) {
 		/* {"count":0,"results":[]}: an unknown or purged room (API.md). */
-		fact_time_unknown(out, "no events in the room");
+		fact_time_no_events(out);
 	} else {
 		fact_time_known(out, newest);
 		if (event_id)

@@ -125,25 +125,29 @@ START_TEST(test_quiet_rooms_remembered)
 	state_path = world_path(&t, "state.json");
 	state = test_slurp(state_path);
 	ck_assert_ptr_nonnull(strstr(state, "\"quiet_activity\": \"events\""));
+	/* !no-events: no members, and the answer that it has no events */
+	ck_assert_msg(strstr(state, "\", -1, 0, "), "%s", state);
 	free(state);
 
-	/* !abandoned, !abandoned-recent, the v12 room and !stale-stats: no
-	 * local member in the list, a last activity found (not !no-events, not
-	 * !future). Three of them are delete candidates whose name or alias is
-	 * null: the state before the last leave still costs them a lookup. */
+	/* !abandoned, !abandoned-recent, the v12 room, !stale-stats and
+	 * !no-events: no local member in the list, a last activity found or
+	 * none to find (not !future, whose time is implausible). Three of them
+	 * are delete candidates whose name or alias is null: the state before
+	 * the last leave still costs them a lookup. */
 	ck_assert_int_eq(fake_reset(&t.fs), 0);
 	ck_assert_int_eq(run_once(&t), 0);
 	lookups2 = world_requests(&t, "forward_extremities");
 	ck_assert_msg(json_object_equal(first, t.decisions), "another decision on an unchanged world");
-	ck_assert_ptr_nonnull(strstr(t.out.err, "4 rooms without a local member took their last activity "
+	ck_assert_str_eq(world_reason(&t, "!no-events:test.local"), "rule abandoned: last activity unknown: no events in the room");
+	ck_assert_ptr_nonnull(strstr(t.out.err, "5 rooms without a local member took their last activity "
 					       "from the state file"));
-	ck_assert_int_eq(lookups2, lookups1 - 1);
+	ck_assert_int_eq(lookups2, lookups1 - 2);
 
 	/* Someone remote joined !abandoned: its facts may have changed. */
 	ck_assert_int_eq(fake_update_room(&t.fs, "!abandoned:test.local",
 					  "{\"members\":[\"@bob:remote.org\",\"@zed:remote.org\"]}"), 0);
 	ck_assert_int_eq(run_once(&t), 0);
-	ck_assert_ptr_nonnull(strstr(t.out.err, "3 rooms without a local member took their last activity "
+	ck_assert_ptr_nonnull(strstr(t.out.err, "4 rooms without a local member took their last activity "
 					       "from the state file"));
 
 	/* Another activity setting remembers nothing from this one. */
@@ -151,6 +155,32 @@ START_TEST(test_quiet_rooms_remembered)
 	ck_assert_int_eq(run_once(&t), 0);
 	ck_assert_ptr_null(strstr(t.out.err, "from the state file"));
 	json_object_put(first);
+	free(state_path);
+	world_stop(&t);
+}
+END_TEST
+
+/* A lookup that failed is asked again next run: only what the homeserver
+ * answered is remembered. */
+START_TEST(test_quiet_rooms_failed_lookup_forgotten)
+{
+	struct test_world t;
+	char *state_path, *state;
+
+	start(&t);
+	ck_assert_int_eq(fake_set_faults(&t.fs, "{\"faults\":[{\"endpoint\":\"forward_extremities\","
+					 "\"kind\":\"status\",\"status\":500,\"count\":-1}]}"), 0);
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_str_eq(world_outcome(&t, "!no-events:test.local"), "kept_unknown");
+	state_path = world_path(&t, "state.json");
+	state = test_slurp(state_path);
+	ck_assert_ptr_nonnull(state);
+	ck_assert_msg(!strstr(state, "\"quiet\""), "%s", state);
+	ck_assert_int_eq(fake_set_faults(&t.fs, "{\"faults\":[]}"), 0);
+	ck_assert_int_eq(run_once(&t), 0);
+	ck_assert_ptr_null(strstr(t.out.err, "from the state file"));
+	ck_assert_str_eq(world_reason(&t, "!no-events:test.local"), "rule abandoned: last activity unknown: no events in the room");
+	free(state);
 	free(state_path);
 	world_stop(&t);
 }
@@ -346,6 +376,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, test_dry_run_world);
 	tcase_add_test(tc, test_activity_messages);
 	tcase_add_test(tc, test_quiet_rooms_remembered);
+	tcase_add_test(tc, test_quiet_rooms_failed_lookup_forgotten);
 	tcase_add_test(tc, test_activity_messages_no_message);
 	tcase_add_loop_test(tc, test_faults, 0, (int)ARRAY_SIZE(fault_cases));
 	tcase_add_loop_test(tc, test_auth_refused, 0, (int)ARRAY_SIZE(auth_cases));

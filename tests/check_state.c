@@ -340,7 +340,8 @@ START_TEST(test_quiet_rooms)
 	ck_assert(!state_quiet_recall(s, "!q:x", "events", 3, 10, &ms));
 	state_quiet_remember(s, "!q:x", "events", 1000, 3, 10);
 	state_quiet_remember(s, "!r:x", "events", 2000, 1, 5);
-	state_quiet_remember(s, "!neg:x", "events", -1, 1, 5);  /* unknown: not kept */
+	state_quiet_remember(s, "!neg:x", "events", -2, 1, 5);  /* nonsense: not kept */
+	state_quiet_remember(s, "!none:x", "events", STATE_QUIET_NO_EVENTS, 0, 3);
 	ck_assert_int_eq(state_save(s, NOW_MS), 0);
 	state_close(s);
 
@@ -351,6 +352,8 @@ START_TEST(test_quiet_rooms)
 	ck_assert(!state_quiet_recall(s, "!q:x", "events", 3, 11, &ms));    /* the state changed */
 	ck_assert(!state_quiet_recall(s, "!q:x", "messages", 3, 10, &ms));  /* another setting */
 	ck_assert(!state_quiet_recall(s, "!neg:x", "events", 1, 5, &ms));
+	ck_assert(state_quiet_recall(s, "!none:x", "events", 0, 3, &ms)); /* no events, still */
+	ck_assert_int_eq(ms, STATE_QUIET_NO_EVENTS);
 	/* !r:x is not asked for this run: it left the listing */
 	ck_assert_int_eq(state_save(s, NOW_MS), 0);
 	state_close(s);
