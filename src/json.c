@@ -80,6 +80,11 @@ struct json_split {
 	bool member_seen[SPLIT_MAX_MEMBERS];
 	bool collecting;             /* inside the member's array: bytes go to elem */
 	struct buf elem;
+	struct json_stream *one;     /* parses each element, reset between them */
+	struct buf top;              /* what the tokener sees of this feed, passed
+				      * in one call at its end (or before an error
+				      * can be told): each call costs json-c a
+				      * locale switch */
 };
 
 struct json_stream {
@@ -93,6 +98,16 @@ struct json_stream {
 	char why[160];               /* once error < 0 */
 	struct json_split *split;    /* NULL: the whole value in one tree */
 };
+
+static void stream_reset(struct json_stream *s)
+{
+	json_tokener_reset(s->tok);
+	json_object_put(s->value);
+	s->value = NULL;
+	s->seen = s->done = s->in_string = s->escaped = false;
+	s->error = 0;
+	s->why[0] = '\0';
+}
 
 static struct json_stream *stream_new(int max_depth)
 {
@@ -135,6 +150,8 @@ void json_stream_free(struct json_stream *s)
 			free(s->split->members[i]);
 		buf_free(&s->split->key);
 		buf_free(&s->split->elem);
+		buf_free(&s->split->top);
+		json_stream_free(s->split->one);
 		free(s->split);
 	}
 	free(s);
@@ -215,6 +232,17 @@ static int split_member_of(const struct json_split *sp)
 	return which;
 }
 
+/* What the tokener has not seen yet of this feed, to the tokener. */
+static int split_flush(struct json_stream *s)
+{
+	struct json_split *sp = s->split;
+
+	if (sp->top.len)
+		tokenize(s, sp->top.data, sp->top.len);
+	buf_reset(&sp->top);
+	return s->error;
+}
+
 /* One element of the member's array is complete: parsed strictly on its
  * own (as deep as it may be inside the whole), handed over, and replaced by
  * a 0 in what the tokener sees, so the rest of the document is checked as
@@ -223,28 +251,56 @@ static int split_member_of(const struct json_split *sp)
 static int split_element_done(struct json_stream *s)
 {
 	struct json_split *sp = s->split;
-	struct json_stream *one;
 	struct json_object *elem;
 	char err[160];
 	int r;
 
-	if (only_whitespace(sp->elem.data ? sp->elem.data : "", sp->elem.len))
-		return tokenize(s, sp->elem.data ? sp->elem.data : "", sp->elem.len);
-	one = stream_new(s->max_depth - 2);
-	json_stream_feed(one, sp->elem.data, sp->elem.len);
-	r = json_stream_finish(one, &elem, err, sizeof(err));
-	json_stream_free(one);
+	if (only_whitespace(sp->elem.data ? sp->elem.data : "", sp->elem.len)) {
+		buf_append(&sp->top, sp->elem.data ? sp->elem.data : "", sp->elem.len);
+		return 0;
+	}
+	if (!sp->one)
+		sp->one = stream_new(s->max_depth - 2);
+	stream_reset(sp->one);
+	/* the NUL and single-quote scans of the whole covered these bytes */
+	sp->one->seen = true;
+	if (sp->elem.len > INT_MAX)
+		stream_fail(sp->one, "body too large");
+	tokenize(sp->one, sp->elem.data, sp->elem.len);
+	r = json_stream_finish(sp->one, &elem, err, sizeof(err));
 	buf_reset(&sp->elem);
-	if (r < 0)
+	/* an error the tokener would have found earlier in the body wins */
+	if (r < 0 && split_flush(s) == 0)
 		return stream_fail(s, err + strlen("not JSON: "));
+	if (r < 0)
+		return s->error;
 	r = sp->fn(sp->ud, sp->members[sp->current], elem);
 	json_object_put(elem);
-	if (r < 0) {
+	if (r < 0 && split_flush(s) == 0) {
 		s->error = r;
 		snprintf(s->why, sizeof(s->why), "refused by its reader");
-		return r;
 	}
-	return tokenize(s, "0", 1);
+	if (r < 0)
+		return s->error;
+	buf_putc(&sp->top, '0');
+	return 0;
+}
+
+/* How many bytes from data on change nothing in an element being collected
+ * but its text: in a string all but quote and backslash, outside one all
+ * but quotes and brackets, braces and commas. */
+static size_t element_run(const char *data, size_t len, bool in_string)
+{
+	static const bool stops_string[256] = { ['"'] = true, ['\\'] = true };
+	static const bool stops_value[256] = {
+		['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true, [','] = true,
+	};
+	const bool *stops = in_string ? stops_string : stops_value;
+	size_t n = 0;
+
+	while (n < len && !stops[(unsigned char)data[n]])
+		n++;
+	return n;
 }
 
 /* The structure of the document, byte by byte, to find the member's array:
@@ -255,8 +311,17 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 	size_t start = 0;          /* first byte not yet handed to the tokener */
 
 	for (size_t i = 0; i < len && s->error == 0; i++) {
-		char c = data[i];
+		char c;
 
+		if (sp->collecting && !sp->escaped) {
+			size_t run = element_run(data + i, len - i, sp->in_string);
+
+			buf_append(&sp->elem, data + i, run);
+			i += run;
+			if (i == len)
+				break;
+		}
+		c = data[i];
 		if (sp->in_string) {
 			if (sp->escaped)
 				sp->escaped = false;
@@ -275,8 +340,9 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 		if (sp->collecting) {
 			if (sp->depth == 2 && (c == ',' || c == ']')) {
 				/* the element, then its separator, to the tokener */
-				if (split_element_done(s) < 0 || tokenize(s, data + i, 1) < 0)
+				if (split_element_done(s) < 0)
 					break;
+				buf_putc(&sp->top, c);
 				start = i + 1;
 				sp->collecting = c == ',';
 				if (c == ']')
@@ -307,12 +373,13 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 			sp->depth++;
 			if (sp->depth == 2 && sp->member_next >= 0 && c == '[') {
 				if (sp->member_seen[sp->member_next]) {
-					stream_fail(s, "the split member appears twice");
+					if (split_flush(s) == 0)
+						stream_fail(s, "the split member appears twice");
 					break;
 				}
 				sp->member_seen[sp->member_next] = true;
 				sp->current = sp->member_next;
-				tokenize(s, data + start, i + 1 - start);
+				buf_append(&sp->top, data + start, i + 1 - start);
 				start = i + 1;
 				sp->collecting = true;
 				buf_reset(&sp->elem);
@@ -344,8 +411,8 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 		}
 	}
 	if (s->error == 0 && !sp->collecting && start < len)
-		tokenize(s, data + start, len - start);
-	return s->error;
+		buf_append(&sp->top, data + start, len - start);
+	return split_flush(s);
 }
 
 int json_stream_feed(struct json_stream *s, const char *data, size_t len)

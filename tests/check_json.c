@@ -172,6 +172,8 @@ START_TEST(test_elements_equal_whole)
 		"{\"rooms\":[{}{}]}", "{\"rooms\":[NaN]}", "{\"rooms\":[{\"a\":1e400}]}", "{\"rooms\":[1]",
 		"{\"rooms\":[1", "{\"rooms\":[\"abc", "{\"rooms\":[1]} x", "{\"rooms\":[{'a':1}]}",
 		"{\"rooms\":[tru]}", "{\"rooms\":[1]]", "{\"rooms\"[1]}", "{\"rooms\":[1],}",
+		/* escapes and brackets inside an element's strings */
+		"{\"rooms\":[\"a\\\\\",\"b\\\"],[{\",{\"k\":\"\\\\\\\"}\"}],\"n\":1}",
 	};
 	const char *in = _i < (int)ARRAY_SIZE(pages) ? pages[_i] : NULL;
 	char *doc = NULL;
@@ -183,6 +185,40 @@ START_TEST(test_elements_equal_whole)
 	for (size_t piece = 1; piece <= len + 1; piece++)
 		elements_in_pieces(in, len, piece);
 	free(doc);
+}
+END_TEST
+
+/* The document broken before an element that is broken too: the error
+ * told is the first in the body, whatever the pieces. */
+START_TEST(test_elements_first_error_wins)
+{
+	static const char *const docs[] = {
+		"{\"x\":1 \"rooms\":[{\"a\":NaN}]}", "{\"x\":[1}, \"rooms\":[1,]}",
+		"{\"x\":tru, \"rooms\":[{}{}]}",
+	};
+
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++) {
+		size_t len = strlen(docs[d]);
+		struct json_object *o = NULL;
+		char whole[128] = "";
+
+		ck_assert_int_eq(json_parse_strict(docs[d], len, &o, whole, sizeof(whole)), -EBADMSG);
+
+		for (size_t piece = 1; piece <= len; piece++) {
+			struct collected got = { json_object_new_array() };
+			struct json_stream *s = json_stream_new_elements(rooms_member, collect, &got);
+			struct json_object *rest = NULL;
+			char err[128] = "";
+
+			for (size_t off = 0; off < len; off += piece)
+				json_stream_feed(s, docs[d] + off, len - off < piece ? len - off : piece);
+			ck_assert_int_eq(json_stream_finish(s, &rest, err, sizeof(err)), -EBADMSG);
+			ck_assert_msg(strcmp(err, whole) == 0, "%s in pieces of %zu: %s, whole: %s", docs[d], piece,
+				      err, whole);
+			json_stream_free(s);
+			json_object_put(got.list);
+		}
+	}
 }
 END_TEST
 
@@ -464,6 +500,7 @@ static Suite *json_suite(void)
 	tcase_add_loop_test(tc, test_parse_rejects, 0, ARRAY_SIZE(rejected));
 	tcase_add_test(tc, test_parse_nul_byte);
 	tcase_add_loop_test(tc, test_stream_equals_whole, 0, STREAM_CASES);
+	tcase_add_test(tc, test_elements_first_error_wins);
 	tcase_add_loop_test(tc, test_elements_equal_whole, 0, 32);
 	tcase_add_test(tc, test_elements_member_twice);
 	tcase_add_test(tc, test_elements_two_members);
