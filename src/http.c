@@ -989,12 +989,14 @@ static void cancel_until_empty(struct http_client *c)
 		http_cancel_all(c);
 }
 
-int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
+int http_run_working(struct http_client *c, bool (*should_stop)(void *ud), bool (*work)(void *ud),
+		     void *ud)
 {
 	int running;
+	bool more = work != NULL;
 
 	for (;;) {
-		if (http_pending(c) == 0)
+		if (http_pending(c) == 0 && !more)
 			return 0;
 		if (should_stop && should_stop(ud)) {
 			cancel_until_empty(c);
@@ -1004,10 +1006,15 @@ int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
 		start_ready(c);
 		curl_multi_perform(c->multi, &running);
 		drain_finished(c);
-		if (http_pending(c) == 0)
-			return 0;
-		if (can_start_now(c))
+		/* one slice, after the answers that may have given it more to do */
+		more = work && work(ud);
+		if (more || can_start_now(c) || http_pending(c) == 0)
 			continue;
 		curl_multi_poll(c->multi, NULL, 0, (int)poll_timeout_ms(c), NULL);
 	}
+}
+
+int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud)
+{
+	return http_run_working(c, should_stop, NULL, ud);
 }

@@ -108,6 +108,12 @@ int http_delete(struct http_client *c, const char *path, const char *json_body,
  * true (checked at least every 100 ms; it may be NULL). Returns 0 when idle,
  * -ECANCELED when stopped (pending requests are then cancelled). */
 int http_run(struct http_client *c, bool (*should_stop)(void *ud), void *ud);
+/* http_run, also doing the caller's own work a slice at a time between
+ * rounds of transfers, so that answers keep flowing while it is done: work
+ * does one slice and returns whether more is left (the loop then does not
+ * wait on the network). Returns once neither requests nor work are left. */
+int http_run_working(struct http_client *c, bool (*should_stop)(void *ud), bool (*work)(void *ud),
+		     void *ud);
 
 /* Fail every queued and in-flight request with -ECANCELED (callbacks run). */
 void http_cancel_all(struct http_client *c);

@@ -26,6 +26,11 @@ struct seen_set {
  * list query overlaps the previous one. Each holds a response body. */
 #define PAGES_IN_FLIGHT 2
 
+/* Rows of an answered page decided per turn of the network loop: deciding
+ * a whole page at once (a few ms for 1000 rows) would leave the answers to
+ * lookups waiting that long. */
+#define ROWS_PER_TURN 64
+
 struct scan;
 
 /* One room-list request and, once answered, its parsed page. Pages are
@@ -51,6 +56,8 @@ struct scan {
 	int64_t next_from;         /* where the listing continues, -1 at the end */
 	struct page_slot *slots[PAGES_IN_FLIGHT]; /* by offset, [0] first */
 	unsigned n_slots;
+	struct page_slot *taking;  /* the page whose rows are being decided */
+	size_t taken;              /* rows of it decided so far */
 	bool last_page_seen;
 	bool full_pages;           /* the last page continued at from + page_size */
 	bool stopped;              /* fatal error: deliver no more verdicts */
@@ -400,25 +407,47 @@ static void take_page(struct scan *s, struct page_slot *slot)
 	mark_off_chain(s);
 	/* Ask for what comes next first, so it overlaps this page's lookups. */
 	request_pages(s);
-	for (size_t i = 0; i < page->n && !s->stopped; i++)
-		take_room(s, &page->rooms[i]);
+	s->taking = slot;
+	s->taken = 0;
 }
 
-/* Takes the answered pages that continue the listing, in order. */
+/* Takes the answered pages that continue the listing, in order, one at a
+ * time: the next once every row of the one before was decided. */
 static void take_ready_pages(struct scan *s)
 {
-	for (;;) {
+	while (!s->taking && !s->stopped) {
 		struct page_slot *head = NULL;
 
 		for (unsigned i = 0; i < s->n_slots; i++)
 			if (s->slots[i]->from == s->next_from && !s->slots[i]->stale)
 				head = s->slots[i];
-		if (!head || !head->answered || s->stopped)
+		if (!head || !head->answered)
 			return;
 		slot_remove(s, head);
 		take_page(s, head);
-		slot_free(head);
+		if (s->taking != head)
+			slot_free(head);
 	}
+}
+
+/* The network loop's work: a few rows of the page being taken. Returns
+ * whether rows are left. */
+static bool take_some_rows(struct scan *s)
+{
+	struct page_slot *slot = s->taking;
+	size_t end;
+
+	if (!slot)
+		return false;
+	end = slot->page.n - s->taken < ROWS_PER_TURN ? slot->page.n : s->taken + ROWS_PER_TURN;
+	while (s->taken < end && !s->stopped)
+		take_room(s, &slot->page.rooms[s->taken++]);
+	if (s->taken < slot->page.n && !s->stopped)
+		return true;
+	s->taking = NULL;
+	slot_free(slot);
+	take_ready_pages(s);
+	return s->taking != NULL;
 }
 
 static void parse_answer(struct page_slot *slot, const struct http_response *r)
@@ -480,6 +509,13 @@ static bool scan_should_stop(void *ud)
 	return true;
 }
 
+static bool scan_work(void *ud)
+{
+	struct stop_hook *h = ud;
+
+	return take_some_rows(h->scan);
+}
+
 int scan_run(const struct scan_config *cfg, bool (*should_stop)(void *), void *stop_ud,
 	     struct scan_result *result)
 {
@@ -498,9 +534,11 @@ int scan_run(const struct scan_config *cfg, bool (*should_stop)(void *), void *s
 	struct stop_hook hook = { .scan = &s, .should_stop = should_stop, .ud = stop_ud };
 
 	request_pages(&s);
-	r = http_run(cfg->http, scan_should_stop, &hook);
+	r = http_run_working(cfg->http, scan_should_stop, scan_work, &hook);
 	for (unsigned i = 0; i < s.n_slots; i++)
 		slot_free(s.slots[i]);
+	if (s.taking)
+		slot_free(s.taking);
 	free(s.seen.slots);
 	if (s.stopped)
 		return result->auth_failed ? -EACCES : r < 0 ? r : -EPROTO;
