@@ -8,12 +8,14 @@
 
 /* Room id -> a time, with a mark: the first sightings of the delete
  * candidates (the grace period). Lookups and inserts in O(1), so a run
- * that meets a hundred thousand candidates spends no time here. */
+ * that meets a hundred thousand candidates spends no time here. The ids
+ * are kept one after another in one block of text, not one allocation
+ * each: about 16 bytes an entry beside its id, and 8 to 16 of index. */
 
 struct idmap_entry {
-	char *id;
-	int64_t ms;
+	uint32_t id;                   /* where the room id starts in the map's text */
 	bool marked;
+	int64_t ms;
 };
 
 struct idmap {
@@ -21,11 +23,16 @@ struct idmap {
 	size_t n, cap;
 	uint32_t *slots;               /* open addressing: entry index + 1, 0 empty */
 	size_t n_slots;                /* a power of two, at least twice n */
+	char *text;                    /* the ids, each ending with a NUL */
+	size_t text_len, text_cap;
 };
 
+/* The room id of an entry of m. */
+const char *idmap_id(const struct idmap *m, const struct idmap_entry *e);
 /* The entry of id, or NULL. */
 struct idmap_entry *idmap_get(const struct idmap *m, const char *id);
-/* The entry of id, added with ms when it is new (*added says which). */
+/* The entry of id, added with ms when it is new (*added says which). An
+ * entry pointer holds until the next put or removal. */
 struct idmap_entry *idmap_put(struct idmap *m, const char *id, int64_t ms, bool *added);
 void idmap_remove(struct idmap *m, const char *id);
 /* Removes the unmarked entries and unmarks the rest. */

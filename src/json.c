@@ -79,6 +79,9 @@ struct json_split {
 	int member_next;             /* the value after ':' is this member's, or -1 */
 	bool member_seen[SPLIT_MAX_MEMBERS];
 	bool collecting;             /* inside the member's array: bytes go to elem */
+	bool placed;                 /* the tokener has the array's one 0 */
+	bool comma_pending;          /* an element ended with ',': the tokener
+				      * sees it only if an empty element follows */
 	struct buf elem;
 	struct json_stream *one;     /* parses each element, reset between them */
 	struct buf top;              /* what the tokener sees of this feed, passed
@@ -243,12 +246,14 @@ static int split_flush(struct json_stream *s)
 	return s->error;
 }
 
-/* One element of the member's array is complete: parsed strictly on its
- * own (as deep as it may be inside the whole), handed over, and replaced by
- * a 0 in what the tokener sees, so the rest of the document is checked as
- * it stands. An empty element ("[1,,2]") goes to the tokener as it is, to
- * be refused there. */
-static int split_element_done(struct json_stream *s)
+/* One element of the member's array is complete, ended by sep (',' or
+ * ']'): parsed strictly on its own (as deep as it may be inside the
+ * whole) and handed over. The tokener sees the array as [0] (the first
+ * element's place), so the rest of the document is checked as it stands
+ * without a placeholder a row. An empty element ("[1,,2]", "[1,]") goes to
+ * the tokener as it is, after the comma before it, to be refused there as
+ * in the whole body; "[]" and "[ ]" pass. */
+static int split_element_done(struct json_stream *s, char sep)
 {
 	struct json_split *sp = s->split;
 	struct json_object *elem;
@@ -256,7 +261,11 @@ static int split_element_done(struct json_stream *s)
 	int r;
 
 	if (only_whitespace(sp->elem.data ? sp->elem.data : "", sp->elem.len)) {
+		if (sp->comma_pending)
+			buf_putc(&sp->top, ',');
 		buf_append(&sp->top, sp->elem.data ? sp->elem.data : "", sp->elem.len);
+		buf_putc(&sp->top, sep);
+		sp->comma_pending = false;
 		return 0;
 	}
 	if (!sp->one)
@@ -282,7 +291,12 @@ static int split_element_done(struct json_stream *s)
 	}
 	if (r < 0)
 		return s->error;
-	buf_putc(&sp->top, '0');
+	if (!sp->placed)
+		buf_putc(&sp->top, '0');
+	sp->placed = true;
+	sp->comma_pending = sep == ',';
+	if (sep == ']')
+		buf_putc(&sp->top, ']');
 	return 0;
 }
 
@@ -339,10 +353,8 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 		}
 		if (sp->collecting) {
 			if (sp->depth == 2 && (c == ',' || c == ']')) {
-				/* the element, then its separator, to the tokener */
-				if (split_element_done(s) < 0)
+				if (split_element_done(s, c) < 0)
 					break;
-				buf_putc(&sp->top, c);
 				start = i + 1;
 				sp->collecting = c == ',';
 				if (c == ']')
@@ -382,6 +394,7 @@ static int split_feed(struct json_stream *s, const char *data, size_t len)
 				buf_append(&sp->top, data + start, i + 1 - start);
 				start = i + 1;
 				sp->collecting = true;
+				sp->placed = sp->comma_pending = false;
 				buf_reset(&sp->elem);
 			}
 			sp->expect_key = sp->depth == 1 && c == '{';

@@ -24,9 +24,10 @@ struct json_stream *json_stream_new(void);
 /* The same, with the elements of the top-level object's array members
  * named in members (NULL-terminated, at most 3: the rows of a room list
  * page, the entries of the state file) handed to fn one by one as they
- * complete, each parsed strictly and put right after the call; the value
- * finish returns holds a 0 in place of each. So a large array is never one
- * tree in memory. A negative return of fn stops the stream: feed and
+ * complete, each parsed strictly and put right after the call; in the
+ * value finish returns such an array holds a single 0 when it had elements
+ * (and is empty when it had none). So a large array is never one tree in
+ * memory, not even of placeholders. A negative return of fn stops the stream: feed and
  * finish then return it. A member given twice is refused. */
 typedef int (*json_element_fn)(void *ud, const char *member, struct json_object *element);
 struct json_stream *json_stream_new_elements(const char *const *members, json_element_fn fn, void *ud);

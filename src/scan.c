@@ -14,12 +14,19 @@
 #include "xmalloc.h"
 
 /* The de-duplication set: 64-bit hashes of room ids, open addressing. A
- * collision could only make us skip a room this run; it is seen next run. */
+ * collision could only make us skip a room this run; it is seen next run.
+ * Sized once from the first page's total_rooms (8 bytes a room and 1/7
+ * more), so a million rooms never hold the old and the doubled table at
+ * once; it grows only past that. Any size, the slot taken by modulo. */
 struct seen_set {
 	uint64_t *slots;
 	size_t cap;
 	size_t n;
 };
+
+/* The most rooms the set is sized for up front: beyond, it grows as rooms
+ * come, so a hostile total_rooms cannot make us ask for a huge table. */
+#define SEEN_PRESIZE_MAX (8u << 20)
 
 /* Pages fetched at once: the page the listing continues with, and one more
  * at the offset it will most likely continue from, so that a slow room
@@ -70,10 +77,9 @@ struct waiting_room {
 
 static bool seen_insert(struct seen_set *s, uint64_t h);
 
-
-static void seen_grow(struct seen_set *s)
+static void seen_resize(struct seen_set *s, size_t cap)
 {
-	struct seen_set bigger = { .cap = s->cap ? s->cap * 2 : 1024 };
+	struct seen_set bigger = { .cap = cap };
 
 	bigger.slots = xcalloc(bigger.cap, sizeof(uint64_t));
 	for (size_t i = 0; i < s->cap; i++)
@@ -83,16 +89,29 @@ static void seen_grow(struct seen_set *s)
 	*s = bigger;
 }
 
+/* Room for rooms at most 7/8 full: the hashes are uniform, so linear
+ * probing stays short. */
+static size_t seen_cap_for(size_t rooms)
+{
+	return rooms / 7 * 8 + 1024;
+}
+
+static void seen_reserve(struct seen_set *s, int64_t rooms)
+{
+	size_t want = seen_cap_for(rooms < 0 ? 0 : rooms > SEEN_PRESIZE_MAX ? SEEN_PRESIZE_MAX : (size_t)rooms);
+
+	if (want > s->cap)
+		seen_resize(s, want);
+}
+
 static bool seen_insert(struct seen_set *s, uint64_t h)
 {
 	size_t i;
 
 	h = h ? h : 1; /* 0 marks an empty slot */
-	/* Up to 7/8 full: the hashes are uniform, so linear probing stays
-	 * short, and 100k rooms fit in 1 MiB instead of 2. */
 	if ((s->n + 1) * 8 > s->cap * 7)
-		seen_grow(s);
-	for (i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+		seen_resize(s, s->cap ? 2 * s->cap : seen_cap_for(0));
+	for (i = h % s->cap; s->slots[i]; i = i + 1 == s->cap ? 0 : i + 1)
 		if (s->slots[i] == h)
 			return false;
 	s->slots[i] = h;
@@ -398,8 +417,10 @@ static void take_page(struct scan *s, struct page_slot *slot)
 			  slot->why);
 		return;
 	}
-	if (s->res->pages++ == 0)
+	if (s->res->pages++ == 0) {
 		s->res->first_total = page->total_rooms;
+		seen_reserve(&s->seen, page->total_rooms);
+	}
 	s->res->bad_rows += page->bad_rows;
 	if (plan_next_page(s, slot->from, page) < 0)
 		return;

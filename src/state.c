@@ -42,7 +42,7 @@ struct state {
 	size_t n_dels;
 	char *quiet_activity;      /* the activity setting the quiet rooms were read with */
 	struct quiet_room *quiet;  /* from the file, sorted by hash */
-	size_t n_quiet;
+	size_t n_quiet, cap_quiet;
 	uint8_t *quiet_used;       /* per loaded entry: recalled this run */
 	struct quiet_room *fresh;  /* remembered this run */
 	size_t n_fresh, cap_fresh;
@@ -237,7 +237,10 @@ static int load_quiet(struct load *l, struct json_object *e)
 	q.state_events = (uint32_t)n[2];
 	if (s->n_quiet && s->quiet[s->n_quiet - 1].hash >= q.hash)
 		return load_fail(l, "quiet: %s is out of order", hex);
-	s->quiet = xreallocarray(s->quiet, s->n_quiet + 1, sizeof(*s->quiet));
+	if (s->n_quiet == s->cap_quiet) {
+		s->cap_quiet = s->cap_quiet ? 2 * s->cap_quiet : 256;
+		s->quiet = xreallocarray(s->quiet, s->cap_quiet, sizeof(*s->quiet));
+	}
 	s->quiet[s->n_quiet++] = q;
 	return 0;
 }
@@ -368,7 +371,7 @@ static void state_reset(struct state *s)
 	s->quiet = s->fresh = NULL;
 	s->quiet_used = NULL;
 	s->quiet_activity = s->fresh_activity = NULL;
-	s->n_quiet = s->n_fresh = s->cap_fresh = 0;
+	s->n_quiet = s->cap_quiet = s->n_fresh = s->cap_fresh = 0;
 }
 
 /* A damaged state cannot tell grace periods or pending deletes: keep it for
@@ -521,23 +524,41 @@ static int by_hash(const void *a, const void *b)
 
 /* The quiet rooms to keep: those remembered this run, and those recalled
  * from the file (a room that left the listing, or now needs no lookup, is
- * forgotten). Sorted by hash, each once; *n of them. */
-static struct quiet_room *quiet_to_save(struct state *s, size_t *n)
-{
-	struct quiet_room *all = xcalloc(s->n_fresh + s->n_quiet + 1, sizeof(*all));
-	size_t k = 0;
+ * forgotten). Both lists are sorted by hash, so they are merged as they
+ * are written, without a copy of either. */
+struct quiet_merge {
+	const struct state *s;
+	size_t fresh, loaded;      /* the next of each */
+};
 
-	memcpy(all, s->fresh, s->n_fresh * sizeof(*all));
-	k = s->n_fresh;
-	for (size_t i = 0; i < s->n_quiet; i++)
-		if (s->quiet_used[i])
-			all[k++] = s->quiet[i];
-	qsort(all, k, sizeof(*all), by_hash);
-	*n = 0;
-	for (size_t i = 0; i < k; i++)
-		if (*n == 0 || all[*n - 1].hash != all[i].hash)
-			all[(*n)++] = all[i];
-	return all;
+static void quiet_merge_start(struct state *s, struct quiet_merge *m)
+{
+	size_t n = 0;
+
+	qsort(s->fresh, s->n_fresh, sizeof(*s->fresh), by_hash);
+	for (size_t i = 0; i < s->n_fresh; i++)
+		if (n == 0 || s->fresh[n - 1].hash != s->fresh[i].hash)
+			s->fresh[n++] = s->fresh[i];
+	s->n_fresh = n;
+	*m = (struct quiet_merge){ .s = s };
+}
+
+/* The next room to save, or NULL; remembered this run wins over the file. */
+static const struct quiet_room *quiet_merge_next(struct quiet_merge *m)
+{
+	const struct state *s = m->s;
+	const struct quiet_room *f;
+
+	while (m->loaded < s->n_quiet && !s->quiet_used[m->loaded])
+		m->loaded++;
+	f = m->fresh < s->n_fresh ? &s->fresh[m->fresh] : NULL;
+	if (m->loaded < s->n_quiet && (!f || s->quiet[m->loaded].hash < f->hash))
+		return &s->quiet[m->loaded++];
+	if (f && m->loaded < s->n_quiet && s->quiet[m->loaded].hash == f->hash)
+		m->loaded++;
+	if (f)
+		m->fresh++;
+	return f;
 }
 
 /* The file, written as it goes (a large state is never one buffer), one
@@ -546,9 +567,9 @@ static void write_state(struct state *s, FILE *f)
 {
 	const struct idmap_entry **cands = idmap_sorted(&s->cands);
 	const char *activity = s->fresh_activity ? s->fresh_activity : s->quiet_activity;
-	struct quiet_room *quiet;
+	const struct quiet_room *q;
+	struct quiet_merge merge;
 	struct buf b = { 0 };
-	size_t n_quiet;
 
 	fprintf(f, "{\n  \"version\": %d,\n  \"deletes\": {", STATE_VERSION);
 	for (size_t i = 0; i < s->n_dels; i++) {
@@ -563,25 +584,24 @@ static void write_state(struct state *s, FILE *f)
 	for (size_t i = 0; cands[i]; i++) {
 		buf_reset(&b);
 		buf_puts(&b, i ? ",\n    [" : "\n    [");
-		json_append_string(&b, cands[i]->id);
+		json_append_string(&b, idmap_id(&s->cands, cands[i]));
 		buf_printf(&b, ", %" PRId64 "]", cands[i]->ms);
 		fputs(b.data, f);
 	}
 	fputs(s->cands.n ? "\n  ]" : "]", f);
-	quiet = quiet_to_save(s, &n_quiet);
-	if (n_quiet && activity) {
+	quiet_merge_start(s, &merge);
+	q = quiet_merge_next(&merge);
+	if (q && activity) {
 		buf_reset(&b);
 		buf_puts(&b, ",\n  \"quiet_activity\": ");
 		json_append_string(&b, activity);
 		fprintf(f, "%s,\n  \"quiet\": [", b.data);
-		for (size_t i = 0; i < n_quiet; i++)
+		for (bool first = true; q; q = quiet_merge_next(&merge), first = false)
 			fprintf(f, "%s[\"%016" PRIx64 "\", %" PRId64 ", %" PRIu32 ", %" PRIu32 "]",
-				i ? ",\n    " : "\n    ", quiet[i].hash, quiet[i].last_ms, quiet[i].joined,
-				quiet[i].state_events);
+				first ? "\n    " : ",\n    ", q->hash, q->last_ms, q->joined, q->state_events);
 		fputs("\n  ]", f);
 	}
 	fputs("\n}\n", f);
-	free(quiet);
 	free(cands);
 	buf_free(&b);
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "room.h"
 #include "state.h"
 #include "suite.h"
 #include "xmalloc.h"
@@ -365,6 +366,56 @@ START_TEST(test_quiet_rooms)
 }
 END_TEST
 
+/* The quiet rooms saved are the file's recalled ones merged with those
+ * remembered this run, each once; a room both recalled and looked up
+ * again keeps what the lookup found. */
+START_TEST(test_quiet_rooms_merged)
+{
+	static const char *const ids[] = { "!a:x", "!b:x", "!c:x", "!d:x", "!e:x" };
+	struct state *s = open_ok(NOW_MS);
+	char hex[32], *text;
+	int64_t ms = 0;
+
+	for (int i = 0; i < 4; i++)
+		state_quiet_remember(s, ids[i], "events", 1000 + i, 1, 5);
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	state_close(s);
+
+	s = open_ok(NOW_MS);
+	ck_assert(state_quiet_recall(s, "!a:x", "events", 1, 5, &ms));
+	ck_assert(state_quiet_recall(s, "!c:x", "events", 1, 5, &ms));
+	ck_assert(state_quiet_recall(s, "!d:x", "events", 1, 5, &ms));
+	state_quiet_remember(s, "!e:x", "events", 5000, 1, 5);
+	state_quiet_remember(s, "!c:x", "events", 3333, 1, 5);
+	state_quiet_remember(s, "!e:x", "events", 5000, 1, 5);
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	/* saved twice in a run: the same */
+	ck_assert_int_eq(state_save(s, NOW_MS), 0);
+	state_close(s);
+
+	text = slurp(path);
+	for (int i = 0; i < 5; i++) {
+		const char *at;
+
+		snprintf(hex, sizeof(hex), "\"%016llx\"", (unsigned long long)room_id_hash(ids[i]));
+		at = strstr(text, hex);
+		ck_assert_msg(i == 1 ? !at : at && !strstr(at + 1, hex), "%s: %s", ids[i], text);
+	}
+	free(text);
+	s = open_ok(NOW_MS);
+	ck_assert(state_quiet_recall(s, "!a:x", "events", 1, 5, &ms));
+	ck_assert_int_eq(ms, 1000);
+	ck_assert(!state_quiet_recall(s, "!b:x", "events", 1, 5, &ms));
+	ck_assert(state_quiet_recall(s, "!c:x", "events", 1, 5, &ms));
+	ck_assert_int_eq(ms, 3333);
+	ck_assert(state_quiet_recall(s, "!d:x", "events", 1, 5, &ms));
+	ck_assert_int_eq(ms, 1003);
+	ck_assert(state_quiet_recall(s, "!e:x", "events", 1, 5, &ms));
+	ck_assert_int_eq(ms, 5000);
+	state_close(s);
+}
+END_TEST
+
 START_TEST(test_unusable_path)
 {
 	struct state *s = NULL;
@@ -581,6 +632,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_unusable_path);
 	tcase_add_test(tc, test_version_1_read);
 	tcase_add_test(tc, test_quiet_rooms);
+	tcase_add_test(tc, test_quiet_rooms_merged);
 	tcase_add_test(tc, test_lock_contention);
 	tcase_add_test(tc, test_readonly_open);
 	tcase_add_test(tc, test_completed_expire_after_30_days);
