@@ -3,8 +3,9 @@
 """What bench/run needs beyond the shell, with the standard library only.
 
 helper.py count STATS_JSON FIELD
-    A counter of the test homeserver's /_fake/stats answer: "total", or the
-    requests to one endpoint ("rooms_list", "forward_extremities", ...).
+    A counter of the test homeserver's /_fake/stats answer: "total",
+    "max_concurrent" (requests in flight at once), or the requests to one
+    endpoint ("rooms_list", "forward_extremities", ...).
 
 helper.py replay BASE_URL STATS_JSON RECORDS_CSV PAGE_SIZE ROOMS >CONFIG
     A curl config (for curl -K) that repeats the requests a synapse-janitor
@@ -45,7 +46,7 @@ def records(path):
 def count(stats_path, field):
     with open(stats_path) as f:
         stats = json.load(f)
-    print(stats["total"] if field == "total" else stats["requests"].get(field, 0))
+    print(stats[field] if field in ("total", "max_concurrent") else stats["requests"].get(field, 0))
 
 
 def replay(base, stats_path, records_path, page_size, rooms):
