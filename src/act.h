@@ -111,7 +111,7 @@ void act_plan(const struct act_context *ctx, struct candidate *c, size_t n, int6
  * candidate back, with the outcome and reason set. ctx->state must be set.
  * act_plan uses it for each candidate; --explain for its one room. */
 bool act_plan_hold(const struct act_context *ctx, struct candidate *c, int64_t now_ms);
-/* The size guard (delete.max_state_events, issue 14): true, with why, when
+/* The size guard (delete.max_state_events): true, with why, when
  * the room has more state events than the policy lets an unattended run
  * delete, or its size is unknown while the guard is set. A big delete holds
  * one of Synapse's 5 task slots for hours (API.md). */

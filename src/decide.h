@@ -40,7 +40,7 @@ struct verdict {
 	char reason[256];
 };
 
-/* An explanation of one decision (--explain, issue 14): decide_room fills
+/* An explanation of one decision (--explain): decide_room fills
  * it as it decides, from the same evaluation, so an explanation and a run
  * cannot disagree. It also evaluates, for the reader, the protections and
  * rules a run would not have looked at (reached false). */

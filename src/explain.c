@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* --explain ROOM (issue 14): why the next run would keep, record or delete
+/* --explain ROOM: why the next run would keep, record or delete
  * one room. The decision is decide.c's own (its trace), the plan is
  * act-plan.c's own, the re-verification is verify.c's own: an explanation
  * and a run cannot disagree. Nothing is written and no DELETE is sent. */
@@ -557,7 +557,7 @@ static void on_verified(void *ud, enum verify_result r, const char *why, const s
 	snprintf(g->x.verify_why, sizeof(g->x.verify_why), "%s", why);
 }
 
-static int submit(struct gather *g, const char *suffix, http_done_fn fn)
+static int gather_submit(struct gather *g, const char *suffix, http_done_fn fn)
 {
 	char *path = synapse_path_room(g->x.room_id, suffix);
 	int r = http_get(g->probe.http, path, true, fn, g);
@@ -574,7 +574,7 @@ static int gather_facts(struct gather *g, const struct explain_options *o)
 
 	g->x.members_total = g->x.members_local = -1;
 	g->x.forgotten = TRI_UNKNOWN;
-	if (submit(g, "", on_details) < 0 || submit(g, "/members", on_members) < 0)
+	if (gather_submit(g, "", on_details) < 0 || gather_submit(g, "/members", on_members) < 0)
 		return -ENOMEM;
 	r = http_run(g->probe.http, o->should_stop, o->stop_ud);
 	if (r < 0 || !g->x.found)

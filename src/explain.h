@@ -13,7 +13,7 @@
 #include "room.h"
 #include "verify.h"
 
-/* --explain ROOM (issue 14): every fact of one room with where it came
+/* --explain ROOM: every fact of one room with where it came
  * from, each protection and each rule condition as decide.c evaluated it
  * (its trace), and the outcome the next run would reach. Read-only on
  * everything: GET requests only, the state file read without a lock and

@@ -40,7 +40,7 @@ struct rule {
 	char *name_glob;            /* NULL = no condition */
 	char *alias_glob;
 	char *creator_glob;
-	/* Conditions on more facts of the list row (issue 14). */
+	/* Conditions on more facts of the list row. */
 	unsigned join_rules;        /* JOIN_RULE_BIT()s; 0 = no condition */
 	bool has_room_type;
 	char *room_type_glob;       /* with has_room_type: NULL means null (an ordinary room) */
@@ -114,7 +114,7 @@ struct policy {
 		uint64_t grace_period;  /* default 0 */
 		unsigned concurrency;   /* 1..5, default 1 */
 		uint64_t timeout;       /* default 3600 */
-		/* The size guard (issue 14): a candidate with more state events
+		/* The size guard: a candidate with more state events
 		 * is deleted only by --apply. No default. */
 		bool has_max_state_events;
 		unsigned max_state_events;

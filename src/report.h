@@ -67,7 +67,7 @@ enum report_column {
 	REPORT_REASON,
 	REPORT_DELETE_ID,
 	REPORT_DRY_RUN,            /* JSONL and journal only */
-	/* The facts match conditions use besides the CSV's (issue 14): JSONL
+	/* The facts match conditions use besides the CSV's: JSONL
 	 * only, and state_events (the size guard) in the journal too. */
 	REPORT_JOIN_RULE,
 	REPORT_ROOM_TYPE,

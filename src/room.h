@@ -59,7 +59,7 @@ struct room_facts {
 	int64_t joined_members;       /* -1: unknown */
 	int64_t joined_local_members; /* -1: unknown */
 	enum tri is_public;     /* in the public room directory */
-	/* Facts of the row that only match conditions use (issue 14): absent,
+	/* Facts of the row that only match conditions use: absent,
 	 * null or of the wrong type is unknown (NULL, -1, TRI_UNKNOWN), which
 	 * never satisfies a condition. join_rules is null once every local
 	 * member left (captures 204, 210). */

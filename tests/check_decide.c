@@ -37,7 +37,7 @@ struct room_spec {
 	enum fact_state prior_state;
 	const char *prior_name;
 	const char *prior_alias, *prior_alt_alias;
-	/* The facts of issue 14's conditions; ROOM() has room_type known and
+	/* The facts of the conditions on more of the row; ROOM() has room_type known and
 	 * the others unknown. */
 	bool type_unknown;
 	const char *join_rule, *version;
@@ -103,7 +103,7 @@ static const struct rule R_LOCAL_MIN = {
 	.name = "busy", .action = RULE_ACTION_RECORD, .joined_local_members = RANGE(5, ANYMAX),
 };
 
-/* The conditions on more facts of the list row (issue 14). */
+/* The conditions on more facts of the list row. */
 static const struct rule R_JOIN = {
 	.name = "closed", .action = RULE_ACTION_RECORD,
 	.join_rules = JOIN_RULE_BIT(JOIN_RULE_INVITE) | JOIN_RULE_BIT(JOIN_RULE_KNOCK),
@@ -414,7 +414,7 @@ START_TEST(test_decide_table)
 }
 END_TEST
 
-/* --- the explanation beside the run (issue 14) ---------------------------
+/* --- the explanation beside the run ---------------------------
  * decide_room with and without a trace, and --explain's conclusion and
  * text, over the whole table: they must never disagree. */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Issue 14 end to end, the real binary against the test homeserver:
- * --explain (read-only, its verdict the run's), and the size guard in a
- * scheduled run and in --apply. */
+/* The program against the test homeserver: --explain (read-only, its
+ * verdict the run's), and the size guard in a scheduled run and in
+ * --apply. */
 #include "config.h"
 
 #include <check.h>

@@ -406,7 +406,7 @@ START_TEST(test_alias_is_exact)
 }
 END_TEST
 
-/* The conditions on more facts of the list row, and the size guard (issue 14). */
+/* The conditions on more facts of the list row, and the size guard. */
 START_TEST(test_row_conditions)
 {
 	struct policy *p = load_ok(HS "rules:\n"
@@ -619,7 +619,7 @@ static const struct bad_case bad_cases[] = {
 	{ HS R "      older_than: 2y\n", "p.yaml:8:19: rules[0].match.older_than: ", "expected a duration" },
 	/* delete */
 	{ HS "delete:\n  purge: false\n  force_purge: true\n", "p.yaml:6:16: delete.force_purge: ", "needs purge: true" },
-	/* the conditions on more facts of the list row, and the size guard (issue 14) */
+	/* the conditions on more facts of the list row, and the size guard */
 	{ HS R "      join_rule: open\n", "p.yaml:8:18: rules[0].match.join_rule: ",
 	  "unknown value \"open\", expected public, invite, knock, restricted, knock_restricted or private" },
 	{ HS R "      join_rule: [invite, Public]\n", "p.yaml:8:27: rules[0].match.join_rule[1]: ",

@@ -230,7 +230,7 @@ START_TEST(test_jsonl)
 }
 END_TEST
 
-/* The facts of the match conditions of issue 14: JSONL keys (null when
+/* The facts of the conditions on more of the row: JSONL keys (null when
  * unknown), never CSV columns (an admin's script reads the CSV header). */
 START_TEST(test_jsonl_row_condition_facts)
 {

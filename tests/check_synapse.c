@@ -944,7 +944,7 @@ START_TEST(test_page_row_problems)
 }
 END_TEST
 
-/* The facts only match conditions use (issue 14), from real rows: a field
+/* The facts only match conditions use, from real rows: a field
  * absent, null or of the wrong type leaves that fact unknown and the row
  * usable (no row problem). */
 START_TEST(test_capture_row_condition_facts)
