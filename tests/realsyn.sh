@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The real binary against a real Synapse 1.68.0, brought up on 127.0.0.1:8008
 # by ../shared/realsyn/bringup.sh with a fresh set of rooms (rooms.env):
-#   dry-run     every room's outcome in the CSV, the JSONL and the journal
+#   dry-run     every room's outcome in the CSV, the JSONL and the journal;
+#               the clock check passes on Synapse's own Date header
+#   explain     --explain of real rooms: the verdict the dry run reached
+#   prior       rooms every local member left, protected by the name they
+#               had: read from /context at their newest event
 #   activity    activity: messages against activity: events on backdated rooms
 #   token       a non-admin token, then a made-up one: exit 1, nothing written
 #   crash       killed right after a DELETE was accepted, then run again
@@ -427,6 +431,107 @@ for e in map(json.loads, sys.stdin):
 	for kind in $kinds; do
 		expect_server "$kind" 200 0
 	done
+	# Synapse's Date header was read and agrees with this machine's clock
+	if grep -q "has no Date header\|clock check failed" "$d/err" "$d/out"; then
+		not_ok "the clock check did not pass: $(grep -h "Date header\|clock check" "$d/err" "$d/out")"
+	else
+		ok "the clock check passed on Synapse's Date header"
+	fi
+}
+
+# explain KIND: --explain of the room under $d's policy; output in $d/out.
+explain() {
+	rc=0
+	# shellcheck disable=SC2086 # the wrapper is a command line (valgrind ...)
+	timeout 120 ${SJ_TEST_WRAPPER:-} "$sj" -c "$d/policy.yaml" --explain="$(room_id "$1")" \
+		>"$d/out" 2>"$d/err" || rc=$?
+}
+
+# expect_explained KIND TEXT...: --explain exits 0 and prints each TEXT.
+expect_explained() {
+	kind=$1
+	shift
+	explain "$kind"
+	missing=""
+	for text in "$@"; do
+		grep -qF -- "$text" "$d/out" || missing="$missing \"$text\""
+	done
+	if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then
+		ok "--explain $kind: $1"
+	else
+		not_ok "--explain $kind: exit $rc, missing$missing:
+$(sed 's/^/      /' "$d/out" "$d/err")"
+	fi
+}
+
+# Read-only, on the dry run's policy: the verdicts the dry run reached,
+# from the room details and lookups of the real server.
+case_explain() {
+	d=$work/dry-run
+	expect_explained OLD_EMPTY "Verdict of the next run: would_delete (rule abandoned)" \
+		"    joined_local_members   0" "(activity: events):"
+	expect_explained VICTIM_1 "Verdict of the next run: would_delete (rule victims)"
+	expect_explained NOTICES "Verdict of the next run: protected" "@notices:test.local"
+	expect_explained CHATTY "Verdict of the next run: kept"
+	expect_explained VICTIM_4 "Verdict of the next run: protected" "#victim-4:test.local"
+	for kind in OLD_EMPTY VICTIM_1; do
+		expect_server "$kind" 200 0
+	done
+}
+
+# EMPTY and OLD_EMPTY: every local member left, so the room list shows
+# their name as null. Their names before that ("Abandoned Room", "Old
+# Abandoned Room (2019)") come from /context at the newest event and
+# protect them; a name that matches nothing leaves them candidates.
+prior_policy() {
+	policy "$1" <<EOF
+dry_run: true
+protect:
+  rooms: $earlier
+  names: ["$2"]
+rules:
+  - name: abandoned
+    action: delete
+    match: {joined_local_members: {max: 0}, inactive_for: 0s}
+delete:
+  max_fraction: 1.0
+EOF
+}
+
+# context_reads KIND: the /context requests of the room in Synapse's log.
+context_reads() {
+	grep -ci "\"GET /_synapse/admin/v1/rooms/$(escape "$(room_id "$1")")/context/" "$server_log" || true
+}
+
+case_prior() {
+	before_empty=$(context_reads EMPTY)
+	before_old=$(context_reads OLD_EMPTY)
+	d=$work/prior
+	prior_policy "$d" "*Abandoned Room*"
+	janitor "$d"
+	expect_exit 0
+	for kind in EMPTY OLD_EMPTY; do
+		expect_field "$d" "$kind" name ""
+		expect_field "$d" "$kind" outcome protected
+		expect_field "$d" "$kind" reason \
+			'name before the last local member left matches protect.names "*Abandoned Room*"'
+	done
+	if [ "$(context_reads EMPTY)" -gt "$before_empty" ] && [ "$(context_reads OLD_EMPTY)" -gt "$before_old" ]; then
+		ok "the state before the leave was read from /context for EMPTY and OLD_EMPTY"
+	else
+		not_ok "no /context request for EMPTY or OLD_EMPTY in $server_log"
+	fi
+	d=$work/prior-explain
+	prior_policy "$d" "*Abandoned Room*"
+	expect_explained OLD_EMPTY "Verdict of the next run: protected" \
+		"name before the last local member left matches protect.names"
+	d=$work/prior-other
+	prior_policy "$d" "Something Else *"
+	janitor "$d"
+	expect_exit 0
+	for kind in EMPTY OLD_EMPTY; do
+		expect_field "$d" "$kind" outcome would_delete
+	done
 }
 
 # Backdated rooms (populate.py sends their messages with ?ts= in 2020 and
@@ -589,7 +694,7 @@ earlier=$(earlier_rooms)
 n_earlier=$(printf '%s' "$earlier" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 n_rooms=$(echo "$kinds" | wc -w)
 echo "# Synapse and a fresh set of $n_rooms rooms in $(since "$t0") s ($n_earlier rooms of earlier sets); program $sj"
-for current in dry_run activity token crash delete; do
+for current in dry_run explain prior activity token crash delete; do
 	t=$(clock)
 	"case_$current"
 	echo "# $current: $(since "$t") s"
