@@ -127,11 +127,6 @@ static void range_text(const struct count_range *r, char *buf, size_t len)
 		snprintf(buf, len, "min %lld, max %lld", (long long)r->min, (long long)r->max);
 }
 
-static const char *tri_text(enum tri t)
-{
-	return t == TRI_TRUE ? "true" : t == TRI_FALSE ? "false" : "unknown";
-}
-
 /* ---- protections ------------------------------------------------------ */
 
 enum protection {
@@ -237,7 +232,7 @@ static void trace_protection(struct decide_trace *t, enum protection which, cons
 		break;
 	case PROT_PUBLIC:
 		snprintf(want, sizeof(want), "%s", p->protect.is_public ? "rooms in the public directory" : "off");
-		snprintf(value, sizeof(value), "public %s", tri_text(f->is_public));
+		snprintf(value, sizeof(value), "public %s", tri_name(f->is_public));
 		break;
 	case PROT_SPACES:
 		snprintf(want, sizeof(want), "%s", p->protect.spaces ? "rooms of type m.space" : "off");
@@ -366,7 +361,7 @@ static void eval_tri(struct rule_eval *e, const char *key, const char *what, enu
 	} else {
 		add_why(e, "%s%s", have ? "" : "not ", what);
 	}
-	trace_cond(e, key, c, tri_text(want), have ? "true" : "false");
+	trace_cond(e, key, c, tri_name(want), have ? "true" : "false");
 }
 
 /* A yes/no condition on a fact the row may lack: unknown is doubt. */
@@ -384,7 +379,7 @@ static void eval_tri_fact(struct rule_eval *e, const char *key, enum tri want, e
 	} else {
 		add_why(e, "%s%s", have == TRI_TRUE ? "" : "not ", key);
 	}
-	trace_cond(e, key, c, tri_text(want), tri_text(have));
+	trace_cond(e, key, c, tri_name(want), tri_name(have));
 }
 
 /* A glob on a string fact. null: no_value_is_doubt says whether null is a
@@ -454,8 +449,7 @@ static void eval_room_type(struct rule_eval *e, const struct rule *r, const stru
 		   f->room_type_known ? str_or_null(f->room_type) : "unknown (not in the room list)");
 }
 
-/* What --explain shows of a costly time fact. */
-static void age_text(const struct fact_time *t, int64_t now_ms, char *buf, size_t len)
+void decide_time_text(const struct fact_time *t, int64_t now_ms, char *buf, size_t len)
 {
 	char when[32];
 
@@ -520,7 +514,7 @@ static enum cond eval_age(struct rule_eval *e, const char *key, const char *what
 	if (e->tr) {
 		duration_format(min_age, d, sizeof(d));
 		snprintf(want, sizeof(want), "at least %s ago", d);
-		age_text(t, now_ms, have, sizeof(have));
+		decide_time_text(t, now_ms, have, sizeof(have));
 		trace_cond(e, key, c, want, have);
 	}
 	return c;

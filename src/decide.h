@@ -81,6 +81,10 @@ struct decide_trace {
 };
 
 void decide_trace_free(struct decide_trace *t);
+/* A costly time fact as the trace and --explain show it: "N days ago
+ * (WHEN)", "WHEN, in the future (N s ahead)", "unknown: why" or "not
+ * fetched". */
+void decide_time_text(const struct fact_time *t, int64_t now_ms, char *buf, size_t len);
 
 struct decide_context {
 	const struct policy *policy;

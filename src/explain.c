@@ -204,33 +204,6 @@ static void count_text(char *buf, size_t len, int64_t n)
 		snprintf(buf, len, "%" PRId64, n);
 }
 
-static const char *tri_word(enum tri t)
-{
-	return t == TRI_TRUE ? "true" : t == TRI_FALSE ? "false" : "unknown";
-}
-
-static void time_text(const struct fact_time *t, int64_t now_ms, char *buf, size_t len)
-{
-	char when[32];
-
-	switch (t->state) {
-	case FACT_UNFETCHED:
-		snprintf(buf, len, "not fetched");
-		return;
-	case FACT_UNKNOWN:
-		snprintf(buf, len, "unknown: %s", t->problem && t->problem[0] ? t->problem : "no data");
-		return;
-	case FACT_KNOWN:
-		break;
-	}
-	clock_format_rfc3339(t->ms, when, sizeof(when));
-	if (t->ms > now_ms + CLOCK_SKEW_MS)
-		snprintf(buf, len, "%s (in the future)", when);
-	else
-		snprintf(buf, len, "%s (%lld days ago)", when,
-			 (long long)((t->ms > now_ms ? 0 : now_ms - t->ms) / (86400 * 1000LL)));
-}
-
 static void render_facts(const struct explanation *x, struct buf *b)
 {
 	const struct room_facts *f = x->facts;
@@ -245,8 +218,8 @@ static void render_facts(const struct explanation *x, struct buf *b)
 		  "unknown (not sent by this server)");
 	fact_line(b, "join_rule", f->join_rule ? f->join_rule : "null: unknown (no local member left?)");
 	fact_line(b, "room_version", f->room_version ? f->room_version : "unknown");
-	fact_line(b, "federatable", tri_word(f->is_federatable));
-	fact_line(b, "public", f->is_public == TRI_TRUE ? "true (in the room directory)" : tri_word(f->is_public));
+	fact_line(b, "federatable", tri_name(f->is_federatable));
+	fact_line(b, "public", f->is_public == TRI_TRUE ? "true (in the room directory)" : tri_name(f->is_public));
 	fact_line(b, "encrypted", f->encryption ? f->encryption : "no");
 	count_text(v, sizeof(v), f->state_events);
 	fact_line(b, "state_events", v);
@@ -254,7 +227,7 @@ static void render_facts(const struct explanation *x, struct buf *b)
 	fact_line(b, "joined_members", v);
 	count_text(v, sizeof(v), f->joined_local_members);
 	fact_line(b, "joined_local_members", v);
-	fact_line(b, "forgotten", tri_word(x->forgotten));
+	fact_line(b, "forgotten", tri_name(x->forgotten));
 
 	source_line(b, "GET .../members, counted as the re-verification before a DELETE counts them");
 	if (x->members_total >= 0)
@@ -267,10 +240,10 @@ static void render_facts(const struct explanation *x, struct buf *b)
 	source_line(b, x->policy->activity == ACTIVITY_EVENTS ?
 		    "forward_extremities, the newest event this server received (activity: events)" :
 		    "/messages, the newest m.room.message or m.room.encrypted (activity: messages)");
-	time_text(&f->last_activity, x->now_ms, v, sizeof(v));
+	decide_time_text(&f->last_activity, x->now_ms, v, sizeof(v));
 	fact_line(b, "last activity", v);
 	source_line(b, "timestamp_to_event from 0, the room's first event");
-	time_text(&f->created, x->now_ms, v, sizeof(v));
+	decide_time_text(&f->created, x->now_ms, v, sizeof(v));
 	fact_line(b, "created", v);
 
 	if (f->prior.state == FACT_UNFETCHED) {

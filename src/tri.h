@@ -7,4 +7,10 @@
  * state, so a zeroed struct knows and demands nothing. */
 enum tri { TRI_UNKNOWN = 0, TRI_FALSE, TRI_TRUE };
 
+/* "true", "false" or "unknown". */
+static inline const char *tri_name(enum tri t)
+{
+	return t == TRI_TRUE ? "true" : t == TRI_FALSE ? "false" : "unknown";
+}
+
 #endif

@@ -954,15 +954,14 @@ END_TEST
  * line the daemon writes carries a control character or starts where the
  * server wanted it to. */
 
-static const char evil_world[] =
-	"{\"server_name\":\"test.local\",\"rooms\":["
+static const char evil_rooms[] =
 	"{\"room_id\":\"!gone:test.local\",\"name\":\"Gone \\u001b[31mred\",\"creator\":\"@c:test.local\","
 	"\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400},"
 	"{\"room_id\":\"!lonely:test.local\",\"name\":\"Lonely\",\"creator\":\"@c:test.local\","
 	"\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400},"
 	"{\"room_id\":\"!evil\\nFORGED room id \\u001b[2J:test.local\",\"name\":\"Evil\","
 	"\"creator\":\"@c:test.local\",\"members\":[\"@a:test.local\"],\"created_days_ago\":10,"
-	"\"last_event_days_ago\":1}%s]}";
+	"\"last_event_days_ago\":1}";
 
 static const char evil_faults[] =
 	"{\"faults\":["
@@ -975,43 +974,54 @@ static const char evil_faults[] =
 	"\"body\":\"{\\\"errcode\\\":\\\"M_UNKNOWN\\\",\\\"error\\\":\\\"boom\\\\nFORGED error \\\\u001b[31m\\\"}\"}"
 	"]}";
 
-START_TEST(test_server_text_escaped)
+/* A deleting daemon that runs at start against a fixture of the rooms
+ * given (JSON objects, comma-separated) beside 30 ordinary ones, so that
+ * one delete stays under max_fraction, with the test homeserver's faults
+ * set; waits for READY=1. */
+static void start_deleting_daemon(struct env *e, const char *rooms_json, const char *faults)
 {
-	struct env e;
-	char rooms[16384] = "", path[160], *world, *log, *p;
+	char rooms[16384] = "", path[160], *world;
 	const char *args[3];
 	size_t len = 0;
-	double took;
 
-	env_init(&e);
-	/* 30 ordinary rooms, so one delete stays under max_fraction. */
 	for (int i = 0; i < 30; i++)
 		len += (size_t)snprintf(rooms + len, sizeof(rooms) - len,
 					",{\"room_id\":\"!room%d:test.local\",\"name\":\"Room %d\","
 					"\"creator\":\"@a:test.local\",\"members\":[\"@a:test.local\"],"
 					"\"created_days_ago\":10,\"last_event_days_ago\":1}", i, i);
 	ck_assert_uint_lt(len, sizeof(rooms));
-	ck_assert_int_ge(asprintf(&world, evil_world, rooms), 0);
-	snprintf(path, sizeof(path), "%s/world.json", e.dir);
+	ck_assert_int_ge(asprintf(&world, "{\"server_name\":\"test.local\",\"rooms\":[%s%s]}", rooms_json, rooms),
+			 0);
+	snprintf(path, sizeof(path), "%s/world.json", e->dir);
 	write_file(path, 0600, "%s", world);
 	free(world);
 	args[0] = "--fixture";
 	args[1] = path;
 	args[2] = NULL;
-	ck_assert_int_eq(fake_start(&e.fake, args), 0);
-	ck_assert_int_eq(fake_set_faults(&e.fake, evil_faults), 0);
-	snprintf(e.url, sizeof(e.url), "%s", e.fake.url);
-	snprintf(e.token, sizeof(e.token), "%s", "admin-secret-token");
-	write_file(e.policy, 0600,
+	ck_assert_int_eq(fake_start(&e->fake, args), 0);
+	ck_assert_int_eq(fake_set_faults(&e->fake, faults), 0);
+	snprintf(e->url, sizeof(e->url), "%s", e->fake.url);
+	snprintf(e->token, sizeof(e->token), "%s", "admin-secret-token");
+	write_file(e->policy, 0600,
 		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 2s\n"
 		   "schedule:\n  every: 1h\n  run_at_start: true\n"
 		   "dry_run: false\n"
 		   "rules:\n  - name: abandoned\n    action: delete\n    match:\n"
 		   "      joined_local_members: {max: 0}\n      inactive_for: 90d\n"
 		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
-		   e.url, e.token_file, e.csv, e.jsonl, e.state);
-	start_daemon(&e, NULL);
-	expect_notify(&e, "READY=1", 20);
+		   e->url, e->token_file, e->csv, e->jsonl, e->state);
+	start_daemon(e, NULL);
+	expect_notify(e, "READY=1", 20);
+}
+
+START_TEST(test_server_text_escaped)
+{
+	struct env e;
+	char *log, *p;
+	double took;
+
+	env_init(&e);
+	start_deleting_daemon(&e, evil_rooms, evil_faults);
 	expect_notify(&e, "last run", 30);
 	kill(e.pid, SIGTERM);
 	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);
@@ -1213,45 +1223,17 @@ END_TEST
 START_TEST(test_delete_pause_too_long)
 {
 	struct env e;
-	char rooms[8192] = "", path[160], *world, *state;
-	const char *args[3];
+	char *state;
 	struct json_object *outcomes = NULL, *reasons = NULL, *stats, *deletes, *n, *reason;
 	char why[256];
-	size_t len = 0;
 	double took;
 
 	env_init(&e);
-	for (int i = 0; i < 30; i++)
-		len += (size_t)snprintf(rooms + len, sizeof(rooms) - len,
-					",{\"room_id\":\"!room%d:test.local\",\"name\":\"Room %d\","
-					"\"creator\":\"@a:test.local\",\"members\":[\"@a:test.local\"],"
-					"\"created_days_ago\":10,\"last_event_days_ago\":1}", i, i);
-	ck_assert_uint_lt(len, sizeof(rooms));
-	ck_assert_int_ge(asprintf(&world, "{\"server_name\":\"test.local\",\"rooms\":["
-				  "{\"room_id\":\"!gone:test.local\",\"name\":\"Gone\",\"creator\":\"@c:test.local\","
-				  "\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400}%s]}",
-				  rooms), 0);
-	snprintf(path, sizeof(path), "%s/world.json", e.dir);
-	write_file(path, 0600, "%s", world);
-	free(world);
-	args[0] = "--fixture";
-	args[1] = path;
-	args[2] = NULL;
-	ck_assert_int_eq(fake_start(&e.fake, args), 0);
-	ck_assert_int_eq(fake_set_faults(&e.fake,
+	start_deleting_daemon(&e,
+		"{\"room_id\":\"!gone:test.local\",\"name\":\"Gone\",\"creator\":\"@c:test.local\","
+		"\"members\":[],\"created_days_ago\":900,\"last_event_days_ago\":400}",
 		"{\"faults\":[{\"endpoint\":\"delete\",\"kind\":\"429\",\"retry_after_ms\":86400000,"
-		"\"count\":-1}]}"), 0);
-	snprintf(e.url, sizeof(e.url), "%s", e.fake.url);
-	snprintf(e.token, sizeof(e.token), "%s", "admin-secret-token");
-	write_file(e.policy, 0600,
-		   "homeserver:\n  url: %s\n  token_file: %s\n  timeout: 2s\n"
-		   "schedule:\n  every: 1h\n  run_at_start: true\n"
-		   "dry_run: false\n"
-		   "rules:\n  - name: abandoned\n    action: delete\n    match:\n"
-		   "      joined_local_members: {max: 0}\n      inactive_for: 90d\n"
-		   "records:\n  csv: %s\n  jsonl: %s\nstate_file: %s\n",
-		   e.url, e.token_file, e.csv, e.jsonl, e.state);
-	start_daemon(&e, NULL);
+		"\"count\":-1}]}");
 	expect_notify(&e, "last run", 30);
 	kill(e.pid, SIGTERM);
 	ck_assert_int_eq(wait_exit(&e, 10, &took), 0);

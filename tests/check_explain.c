@@ -134,8 +134,8 @@ START_TEST(test_explain_a_candidate)
 	ck_assert_msg(strstr(o, "    room_version           10\n"), "%s", o);
 	ck_assert_msg(strstr(o, "    members                1 joined, 0 of them on test.local\n"), "%s", o);
 	ck_assert_msg(strstr(o, "(activity: events):\n    last activity          "), "%s", o);
-	ck_assert_msg(strstr(o, "(500 days ago)"), "%s", o);
-	ck_assert_msg(strstr(o, "(900 days ago)"), "%s", o);
+	ck_assert_msg(strstr(o, "    last activity          500 days ago ("), "%s", o);
+	ck_assert_msg(strstr(o, "900 days ago ("), "%s", o);
 	ck_assert_msg(strstr(o, "  From the state file "), "%s", o);
 	ck_assert_msg(strstr(o, "    first seen             not a delete candidate of an earlier run\n"), "%s", o);
 	ck_assert_msg(strstr(o, "  holds    protect.rooms") == NULL, "%s", o);
