@@ -36,7 +36,7 @@ struct seen_set {
 /* Rows of an answered page decided per turn of the network loop: deciding
  * a whole page at once (a few ms for 1000 rows) would leave the answers to
  * lookups waiting that long. */
-#define ROWS_PER_TURN 64
+#define ROWS_PER_TURN 16
 
 struct scan;
 
