@@ -535,7 +535,8 @@ static void quiet_merge_start(struct state *s, struct quiet_merge *m)
 {
 	size_t n = 0;
 
-	qsort(s->fresh, s->n_fresh, sizeof(*s->fresh), by_hash);
+	if (s->n_fresh)
+		qsort(s->fresh, s->n_fresh, sizeof(*s->fresh), by_hash);
 	for (size_t i = 0; i < s->n_fresh; i++)
 		if (n == 0 || s->fresh[n - 1].hash != s->fresh[i].hash)
 			s->fresh[n++] = s->fresh[i];
