@@ -212,6 +212,27 @@ static int load_candidate(struct load *l, struct json_object *e)
 	return added ? 0 : load_fail(l, "candidates: %s is listed twice", room);
 }
 
+/* --- quiet rooms, the values the file and a run may give --- */
+
+static bool quiet_fits(int64_t v)
+{
+	return v >= 0 && v <= (int64_t)UINT32_MAX;
+}
+
+static bool quiet_last_ms_valid(int64_t ms)
+{
+	return ms >= 0 || ms == STATE_QUIET_NO_EVENTS;
+}
+
+static void quiet_push(struct quiet_room **v, size_t *n, size_t *cap, struct quiet_room q)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = q;
+}
+
 /* "quiet": [["<16 hex digits>", last_activity, joined_members, state_events], ...];
  * last_activity -1: the room had no events. */
 static int load_quiet(struct load *l, struct json_object *e)
@@ -226,8 +247,7 @@ static int load_quiet(struct load *l, struct json_object *e)
 	if (!json_array_items(e, v, 4) || json_as_string(v[0], &hex) < 0 || strlen(hex) != 16)
 		return load_fail(l, "quiet: %s is not [hash, time, members, state events]", "an entry");
 	for (int i = 0; i < 3; i++)
-		if (json_as_int64(v[i + 1], &n[i]) < 0 || (n[i] < 0 && !(i == 0 && n[i] == STATE_QUIET_NO_EVENTS)) ||
-		    (i > 0 && n[i] > UINT32_MAX))
+		if (json_as_int64(v[i + 1], &n[i]) < 0 || !(i == 0 ? quiet_last_ms_valid(n[i]) : quiet_fits(n[i])))
 			return load_fail(l, "quiet: %s is not [hash, time, members, state events]", hex);
 	q.hash = strtoull(hex, &end, 16);
 	if (*end)
@@ -237,11 +257,7 @@ static int load_quiet(struct load *l, struct json_object *e)
 	q.state_events = (uint32_t)n[2];
 	if (s->n_quiet && s->quiet[s->n_quiet - 1].hash >= q.hash)
 		return load_fail(l, "quiet: %s is out of order", hex);
-	if (s->n_quiet == s->cap_quiet) {
-		s->cap_quiet = s->cap_quiet ? 2 * s->cap_quiet : 256;
-		s->quiet = xreallocarray(s->quiet, s->cap_quiet, sizeof(*s->quiet));
-	}
-	s->quiet[s->n_quiet++] = q;
+	quiet_push(&s->quiet, &s->n_quiet, &s->cap_quiet, q);
 	return 0;
 }
 
@@ -665,11 +681,6 @@ size_t state_candidate_count(const struct state *s)
 
 /* --- quiet rooms --- */
 
-static bool quiet_fits(int64_t v)
-{
-	return v >= 0 && v <= (int64_t)UINT32_MAX;
-}
-
 bool state_quiet_recall(struct state *s, const char *room_id, const char *activity, int64_t joined,
 			int64_t state_events, int64_t *last_ms)
 {
@@ -689,17 +700,13 @@ bool state_quiet_recall(struct state *s, const char *room_id, const char *activi
 void state_quiet_remember(struct state *s, const char *room_id, const char *activity, int64_t last_ms,
 			  int64_t joined, int64_t state_events)
 {
-	if ((last_ms < 0 && last_ms != STATE_QUIET_NO_EVENTS) || !quiet_fits(joined) || !quiet_fits(state_events))
+	if (!quiet_last_ms_valid(last_ms) || !quiet_fits(joined) || !quiet_fits(state_events))
 		return;
 	if (!s->fresh_activity)
 		s->fresh_activity = xstrdup(activity);
-	if (s->n_fresh == s->cap_fresh) {
-		s->cap_fresh = s->cap_fresh ? 2 * s->cap_fresh : 256;
-		s->fresh = xreallocarray(s->fresh, s->cap_fresh, sizeof(*s->fresh));
-	}
-	s->fresh[s->n_fresh++] = (struct quiet_room){ .hash = room_id_hash(room_id), .last_ms = last_ms,
-						      .joined = (uint32_t)joined,
-						      .state_events = (uint32_t)state_events };
+	quiet_push(&s->fresh, &s->n_fresh, &s->cap_fresh,
+		   (struct quiet_room){ .hash = room_id_hash(room_id), .last_ms = last_ms, .joined = (uint32_t)joined,
+					.state_events = (uint32_t)state_events });
 }
 
 /* --- deletes --- */
